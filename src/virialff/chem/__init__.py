@@ -1,0 +1,1 @@
+"""Chemistry helpers: elements, RDKit molecules, molecular graphs."""

@@ -1,0 +1,90 @@
+"""The one plotting style of virialff: seaborn theme, method and split palettes, saving.
+
+Every figure script calls :func:`apply_theme` and saves through :func:`save_figure`, which
+writes a 300 dpi PNG and a vector PDF beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+#: Canonical method keys, display labels and colours (colour-blind safe, Okabe–Ito).
+METHOD_LABELS: dict[str, str] = {
+    "virialff": "this model",
+    "gfn2_xtb": "GFN2-xTB",
+    "ani2x": "ANI-2x",
+    "mmff94": "MMFF94",
+    "dft": "ωB97X-D/def2-SVP",
+    "reference": "reference",
+}
+METHOD_PALETTE: dict[str, str] = {
+    "virialff": "#0072B2",
+    "gfn2_xtb": "#E69F00",
+    "ani2x": "#009E73",
+    "mmff94": "#CC79A7",
+    "dft": "#D55E00",
+    "reference": "#000000",
+}
+SPLIT_ORDER: tuple[str, ...] = ("train", "val", "test")
+SPLIT_LABELS: dict[str, str] = {"train": "training", "val": "validation", "test": "test"}
+SPLIT_PALETTE: dict[str, str] = {"train": "#0072B2", "val": "#E69F00", "test": "#009E73"}
+DPI = 300
+
+
+def apply_theme() -> None:
+    """Set the shared seaborn theme; call once at the top of every figure script."""
+    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    plt.rcParams.update({
+        "figure.dpi": 100,
+        "savefig.dpi": DPI,
+        "savefig.bbox": "tight",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "pdf.fonttype": 42,
+    })
+
+
+def method_color(method: str) -> str:
+    """Colour of a method key from :data:`METHOD_PALETTE`."""
+    return METHOD_PALETTE[method]
+
+
+def method_label(method: str) -> str:
+    """Display label of a method key from :data:`METHOD_LABELS`."""
+    return METHOD_LABELS[method]
+
+
+def save_figure(fig, png_path: str | Path) -> None:  # noqa: ANN001 - matplotlib Figure
+    """Write ``png_path`` at 300 dpi and a vector PDF with the same stem beside it."""
+    png_path = Path(png_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png_path, dpi=DPI)
+    fig.savefig(png_path.with_suffix(".pdf"))
+    plt.close(fig)
+
+
+def annotate_errors(ax, mae: float, rmse: float, n: int, loc: str = "upper left") -> None:  # noqa: ANN001
+    """Write MAE, RMSE (kcal/mol) and N into a panel corner."""
+    x, ha = (0.03, "left") if "left" in loc else (0.97, "right")
+    y, va = (0.97, "top") if "upper" in loc else (0.03, "bottom")
+    ax.text(
+        x, y, f"MAE {mae:.2f} kcal/mol\nRMSE {rmse:.2f} kcal/mol\nN = {n}",
+        transform=ax.transAxes, ha=ha, va=va, fontsize=8,
+        bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "linewidth": 0.5},
+    )
+
+
+def unavailable_panel(ax, title: str, reason: str) -> None:  # noqa: ANN001
+    """Mark a panel whose method could not run, with the reason (nothing is faked)."""
+    ax.set_title(title)
+    ax.text(0.5, 0.5, f"not available:\n{reason}", transform=ax.transAxes, ha="center",
+            va="center", fontsize=8, wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
