@@ -3,7 +3,14 @@ import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+import os
+
+# Scripts import the library from src/ whether or not it is pip-installed (conda envs, clusters).
+SRC_DIR = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC_DIR)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [SRC_DIR] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 
 from virialff.config import ConfigError, validate_config  # noqa: E402
 
