@@ -8,6 +8,9 @@ min_version("8.20")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/geometry.smk"

@@ -1,1 +1,319 @@
-# placeholder: filled by its stage
+# Benchmarks (paper sections 5.2, 5.3, 5.5): S66 interaction energies, Watson–Crick base pairs
+# (Table 1) and the physical content of the predicted parameters (Figs 11, 12).
+# Expensive steps (xtb, Psi4, model inference) are separate rules from the plots; figure rules
+# only read finished results. Sign convention everywhere: E_int = E_A + E_B − E_AB (positive =
+# bound), the paper's Eq. 25. Bundled inputs: data/benchmarks/ (scripts/extract_reference_sets.py).
+
+BENCH = f"{RESULTS}/benchmarks"
+BENCH_DATA = "data/benchmarks"
+EVALUATION = config.get("evaluation", {})
+BENCH_METHODS = ["virialff", "gfn2_xtb", "ani2x", "mmff94"]
+# conda env per method: model inference and TorchANI need torch, GFN2-xTB the xtb program.
+BENCH_METHOD_ENVS = {
+    "virialff": "../envs/train.yaml",
+    "ani2x": "../envs/train.yaml",
+    "gfn2_xtb": "../envs/xtb.yaml",
+    "mmff94": "../envs/rdkit.yaml",
+}
+MODEL_TOTAL = f"{RESULTS}/models/total.pt"
+ANI_MODEL = EVALUATION.get("ani", {}).get("model", "ANI2x")
+
+
+for _benchmark in ("s66", "base_pairs"):
+
+    rule:
+        name:
+            f"{_benchmark}_geometries"
+        input:
+            reference=f"{BENCH_DATA}/{_benchmark}/{_benchmark}.csv",
+        output:
+            geometries=f"{BENCH}/{_benchmark}/geometries.json",
+            status=f"{BENCH}/{_benchmark}/geometries.status.csv",
+        log:
+            f"{LOGS}/{_benchmark}_geometries/{_benchmark}.log",
+        benchmark:
+            f"{LOGS}/{_benchmark}_geometries/{_benchmark}.benchmark.tsv"
+        params:
+            benchmark=_benchmark,
+            data_dir=BENCH_DATA,
+            geometry=config["geometry"],
+        threads: config["geometry"]["threads"]
+        resources:
+            mem_mb=2000,
+            runtime=60,
+        conda:
+            "../envs/xtb.yaml"
+        script:
+            "../scripts/run_benchmark_geometries.py"
+
+    for _method in BENCH_METHODS:
+
+        rule:
+            name:
+                f"{_benchmark}_predict_{_method}"
+            input:
+                systems=f"{BENCH}/{_benchmark}/geometries.json",
+                **({"model": MODEL_TOTAL} if _method == "virialff" else {}),
+            output:
+                predictions=f"{BENCH}/{_benchmark}/predictions/{_method}.csv",
+            log:
+                f"{LOGS}/{_benchmark}_predict_{_method}/{_benchmark}.log",
+            benchmark:
+                f"{LOGS}/{_benchmark}_predict_{_method}/{_benchmark}.benchmark.tsv"
+            params:
+                benchmark=_benchmark,
+                method=_method,
+                data_dir=BENCH_DATA,
+                geometry=config["geometry"],
+                ani_model=ANI_MODEL,
+            threads: 1
+            resources:
+                mem_mb=4000,
+                runtime=60,
+            conda:
+                BENCH_METHOD_ENVS[_method]
+            script:
+                "../scripts/run_benchmark_method.py"
+
+
+rule s66_dft_cp:
+    """ωB97X-D/def2-SVP counterpoise-corrected E_int (Psi4) on the dft_max_dimers smallest."""
+    input:
+        geometries=f"{BENCH}/s66/geometries.json",
+    output:
+        predictions=f"{BENCH}/s66/dft_cp.csv",
+    log:
+        f"{LOGS}/s66_dft_cp/s66.log",
+    benchmark:
+        f"{LOGS}/s66_dft_cp/s66.benchmark.tsv"
+    params:
+        descriptors=config["descriptors"],
+        dft_max_dimers=EVALUATION.get("s66", {}).get("dft_max_dimers", 66),
+        chunk_size=EVALUATION.get("s66", {}).get("dft_chunk_size", 8),
+    threads: config["descriptors"]["threads"]
+    resources:
+        mem_mb=6000,
+        runtime=600,
+    conda:
+        "../envs/psi4.yaml"
+    script:
+        "../scripts/run_s66_dft.py"
+
+
+rule s66_metrics:
+    input:
+        geometries=f"{BENCH}/s66/geometries.json",
+        dft=rules.s66_dft_cp.output.predictions,
+        predictions=expand(f"{BENCH}/s66/predictions/{{method}}.csv", method=BENCH_METHODS),
+    output:
+        table=f"{BENCH}/s66/interaction_energies.csv",
+        metrics=f"{RESULTS}/metrics/s66.json",
+    log:
+        f"{LOGS}/s66_metrics/s66.log",
+    benchmark:
+        f"{LOGS}/s66_metrics/s66.benchmark.tsv"
+    params:
+        benchmark="s66",
+        methods=BENCH_METHODS,
+        data_dir=BENCH_DATA,
+        run_name=config["run_name"],
+        data_scale=config["data_scale"],
+        dft_max_dimers=EVALUATION.get("s66", {}).get("dft_max_dimers", 66),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/rdkit.yaml"
+    script:
+        "../scripts/run_benchmark_metrics.py"
+
+
+rule base_pairs_metrics:
+    input:
+        geometries=f"{BENCH}/base_pairs/geometries.json",
+        reference="data/references/mo2006_base_pairs.yaml",
+        predictions=expand(f"{BENCH}/base_pairs/predictions/{{method}}.csv",
+                           method=BENCH_METHODS),
+    output:
+        table=f"{BENCH}/base_pairs/interaction_energies.csv",
+        metrics=f"{RESULTS}/metrics/base_pairs.json",
+    log:
+        f"{LOGS}/base_pairs_metrics/base_pairs.log",
+    benchmark:
+        f"{LOGS}/base_pairs_metrics/base_pairs.benchmark.tsv"
+    params:
+        benchmark="base_pairs",
+        methods=BENCH_METHODS,
+        data_dir=BENCH_DATA,
+        run_name=config["run_name"],
+        data_scale=config["data_scale"],
+        dft_max_dimers=0,
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/rdkit.yaml"
+    script:
+        "../scripts/run_benchmark_metrics.py"
+
+
+rule make_table01:
+    """Table 1: A–T and G–C interaction energies (reference, this model, ANI, GFN2-xTB, MMFF94)."""
+    input:
+        table=rules.base_pairs_metrics.output.table,
+        metrics=rules.base_pairs_metrics.output.metrics,
+        reference="data/references/mo2006_base_pairs.yaml",
+    output:
+        csv=report(
+            f"{RESULTS}/tables/table01_base_pairs.csv",
+            caption="../report/table01_base_pairs.rst",
+            category="Evaluation",
+        ),
+        md=f"{RESULTS}/tables/table01_base_pairs.md",
+    log:
+        f"{LOGS}/make_table01/make_table01.log",
+    benchmark:
+        f"{LOGS}/make_table01/make_table01.benchmark.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/make_table01_base_pairs.py"
+
+
+rule plot_fig08:
+    """Fig. 8: S66 DFT-CP vs CCSD(T)/CBS."""
+    input:
+        table=rules.s66_metrics.output.table,
+        metrics=rules.s66_metrics.output.metrics,
+    output:
+        png=report(
+            f"{RESULTS}/figures/fig08_s66_dft_vs_reference.png",
+            caption="../report/fig08_s66_dft_vs_reference.rst",
+            category="Evaluation",
+        ),
+        pdf=f"{RESULTS}/figures/fig08_s66_dft_vs_reference.pdf",
+    log:
+        f"{LOGS}/plot_fig08/plot_fig08.log",
+    benchmark:
+        f"{LOGS}/plot_fig08/plot_fig08.benchmark.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/plot_fig08_s66_dft_vs_reference.py"
+
+
+rule plot_fig09:
+    """Fig. 9: S66 E_int of this model, GFN2-xTB, ANI-2x and MMFF94 vs DFT-CP (and CCSD(T))."""
+    input:
+        table=rules.s66_metrics.output.table,
+        metrics=rules.s66_metrics.output.metrics,
+    output:
+        png=report(
+            f"{RESULTS}/figures/fig09_s66_interaction_energies.png",
+            caption="../report/fig09_s66_interaction_energies.rst",
+            category="Evaluation",
+        ),
+        pdf=f"{RESULTS}/figures/fig09_s66_interaction_energies.pdf",
+    log:
+        f"{LOGS}/plot_fig09/plot_fig09.log",
+    benchmark:
+        f"{LOGS}/plot_fig09/plot_fig09.benchmark.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/plot_fig09_s66_interaction_energies.py"
+
+
+rule predicted_parameters:
+    """C0…C13, σ, ε of every atom pair and the charges of the validation molecules."""
+    input:
+        model=MODEL_TOTAL,
+        molecules=f"{RESULTS}/dataset/molecules.csv",
+        geometries=expand(f"{RESULTS}/geometries/{{shard}}.sdf", shard=SHARDS),
+    output:
+        parameters=f"{RESULTS}/evaluation/predicted_parameters.csv",
+        charges=f"{RESULTS}/evaluation/predicted_charges.csv",
+    log:
+        f"{LOGS}/predicted_parameters/predicted_parameters.log",
+    benchmark:
+        f"{LOGS}/predicted_parameters/predicted_parameters.benchmark.tsv"
+    params:
+        split=EVALUATION.get("parameters", {}).get("split", "val"),
+        max_molecules=EVALUATION.get("parameters", {}).get("max_molecules", 1000),
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/run_predicted_parameters.py"
+
+
+rule plot_fig11:
+    """Fig. 11: σ and ε distributions from C0, C1, GROMOS-typical values marked."""
+    input:
+        parameters=rules.predicted_parameters.output.parameters,
+        typical="data/references/schmid2011_gromos_lj.yaml",
+    output:
+        png=report(
+            f"{RESULTS}/figures/fig11_lj_parameters.png",
+            caption="../report/fig11_lj_parameters.rst",
+            category="Evaluation",
+        ),
+        pdf=f"{RESULTS}/figures/fig11_lj_parameters.pdf",
+    log:
+        f"{LOGS}/plot_fig11/plot_fig11.log",
+    benchmark:
+        f"{LOGS}/plot_fig11/plot_fig11.benchmark.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/plot_fig11_lj_parameters.py"
+
+
+rule plot_fig12:
+    """Fig. 12: predicted total charge per molecule and atomic charges by element."""
+    input:
+        charges=rules.predicted_parameters.output.charges,
+    output:
+        png=report(
+            f"{RESULTS}/figures/fig12_charges.png",
+            caption="../report/fig12_charges.rst",
+            category="Evaluation",
+        ),
+        pdf=f"{RESULTS}/figures/fig12_charges.pdf",
+    log:
+        f"{LOGS}/plot_fig12/plot_fig12.log",
+    benchmark:
+        f"{LOGS}/plot_fig12/plot_fig12.benchmark.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/plot_fig12_charges.py"
+
+
+FINAL_TARGETS.extend([
+    rules.make_table01.output.csv,
+    rules.make_table01.output.md,
+    rules.plot_fig08.output.png,
+    rules.plot_fig09.output.png,
+    rules.plot_fig11.output.png,
+    rules.plot_fig12.output.png,
+    rules.s66_metrics.output.metrics,
+    rules.base_pairs_metrics.output.metrics,
+])

@@ -32,29 +32,23 @@ def final_targets(wildcards):
 
 
 def _count_candidate_molecules():
-    """Upper bound on molecules entering the chain, known without opening any SDF file.
+    """Upper bound on rows of results/dataset/molecules.csv, known without opening any SDF.
 
-    Shards are fixed at DAG construction from this bound; a shard whose molecules were all
-    filtered out writes empty outputs.
+    Demo: rows of the CSV (capped by subset.n_molecules). QMugs: n_molecules ×
+    conformers_per_molecule, tightened by summary.csv's chembl_id column (or the directory
+    listing of structures/) when present. Shards are fixed at DAG construction from this
+    bound; the subset rule fills them consecutively and checks the bound, and a shard whose
+    molecules were all filtered out writes empty outputs.
     """
-    if config["subset"]["n_molecules"]:
-        if config["source"] == "demo":
-            return min(config["subset"]["n_molecules"], _count_csv_rows())
-        return config["subset"]["n_molecules"]
-    if config["source"] == "demo":
-        return _count_csv_rows()
-    summary = Path(config["qmugs"]["root"]) / "summary.csv"
-    if not summary.exists():
+    from virialff.data.subset import max_selected_rows
+
+    try:
+        return max_selected_rows(config)
+    except (OSError, ValueError) as error:
         raise WorkflowError(
-            f"qmugs.root has no summary.csv ({summary}); set subset.n_molecules instead"
-        )
-    with open(summary) as handle:
-        return max(sum(1 for _ in handle) - 1, 0)
-
-
-def _count_csv_rows():
-    with open(config["demo"]["molecules_csv"]) as handle:
-        return max(sum(1 for line in handle if line.strip()) - 1, 0)
+            f"cannot count the candidate molecules ({error}); for source 'qmugs' point "
+            "qmugs.root at a QMugs download or set subset.n_molecules"
+        ) from None
 
 
 N_SHARDS = max(1, math.ceil(_count_candidate_molecules() / config["sharding"]["molecules_per_shard"]))

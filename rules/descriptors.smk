@@ -1,1 +1,37 @@
-# placeholder: filled by its stage
+# Descriptor stage: Psi4 E, T = Tr(DK), KD_atom and KD_pair for every molecule of a shard,
+# all in ONE Psi4 process per shard (virialff.qc.psi4_process). Failures (SCF not converged,
+# NaN, Psi4 errors) go to the status table; the npz holds converged molecules only.
+
+
+def _memory_mb(text):
+    """Psi4 memory string ("4 GB", "500 MiB") -> MB."""
+    import re
+
+    number, unit = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", str(text)).groups()
+    scale = {"b": 1e-6, "kb": 1e-3, "mb": 1.0, "gb": 1e3, "tb": 1e6,
+             "kib": 1.024e-3, "mib": 1.048576, "gib": 1073.741824, "tib": 1099511.627776}
+    return int(float(number) * scale[unit.lower()])
+
+
+rule descriptors:
+    input:
+        sdf=f"{RESULTS}/geometries/{{shard}}.sdf",
+    output:
+        npz=f"{RESULTS}/descriptors/{{shard}}.npz",
+        status=f"{RESULTS}/descriptors/{{shard}}.status.csv",
+    log:
+        f"{LOGS}/descriptors/{{shard}}.log",
+    benchmark:
+        f"{LOGS}/descriptors/{{shard}}.benchmark.tsv"
+    params:
+        descriptors=config["descriptors"],
+    threads: config["descriptors"]["threads"]
+    resources:
+        # Psi4's own limit plus the interpreter, integrals outside the budget and numpy copies.
+        mem_mb=_memory_mb(config["descriptors"]["memory"]) + 2000,
+        # wB97X-D/def2-SVP: seconds for demo molecules, ~2-15 min for QMugs-sized ones.
+        runtime=10 + 15 * config["sharding"]["molecules_per_shard"],
+    conda:
+        "../envs/psi4.yaml"
+    script:
+        "../scripts/run_psi4_shard.py"

@@ -1,1 +1,65 @@
-# placeholder: filled by its stage
+# The paper: paper/paper.py (jupytext, percent format) executed with nbclient against results/,
+# written as results/paper/paper.ipynb and one self-contained results/paper/paper.html (figures
+# embedded as base64). The inputs are exactly the files the notebook reads, so a changed figure
+# re-runs only that figure's rule and this one.
+
+PAPER_FIGURES = [
+    "fig01_elements",
+    "fig02_atoms_per_molecule",
+    "fig03_energy_per_atom",
+    "fig04_architecture",
+    "fig05_loss_curves",
+    "fig06_kinetic_parity",
+    "fig07_total_parity",
+    "fig08_s66_dft_vs_reference",
+    "fig09_s66_interaction_energies",
+    "fig10_conformer_energies",
+    "fig11_lj_parameters",
+    "fig12_charges",
+    "fig13_pair_potentials",
+]
+PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers"]
+
+
+def _paper_ablation(wildcards):
+    """total_scratch.json (no-pretraining ablation) when some rule makes it or it exists."""
+    path = f"{RESULTS}/metrics/total_scratch.json"
+    if Path(path).exists() or any(rule.is_producer(path) for rule in workflow.rules):
+        return [path]
+    return []
+
+
+rule paper:
+    input:
+        notebook="paper/paper.py",
+        published="data/published/terets2026.yaml",
+        figures=expand(f"{RESULTS}/figures/{{name}}.png", name=PAPER_FIGURES),
+        table=f"{RESULTS}/tables/table01_base_pairs.csv",
+        metrics=expand(f"{RESULTS}/metrics/{{name}}.json", name=PAPER_METRICS),
+        ablation=_paper_ablation,
+        summary=f"{RESULTS}/dataset/summary.json",
+        molecules=f"{RESULTS}/dataset/molecules.csv",
+    output:
+        ipynb=f"{RESULTS}/paper/paper.ipynb",
+        html=report(
+            f"{RESULTS}/paper/paper.html",
+            caption="../report/paper.rst",
+            category="Paper",
+        ),
+    log:
+        f"{LOGS}/paper/paper.log",
+    benchmark:
+        f"{LOGS}/paper/paper.benchmark.tsv"
+    params:
+        results=RESULTS,
+        timeout_s=600,
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../scripts/build_paper.py"
+
+
+FINAL_TARGETS.extend([f"{RESULTS}/paper/paper.html", f"{RESULTS}/paper/paper.ipynb"])

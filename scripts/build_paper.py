@@ -1,0 +1,18 @@
+"""Snakemake entry point: execute paper/paper.py against results/ and write .ipynb + .html."""
+
+from pathlib import Path
+
+from virialff.data.logs import setup_logging
+from virialff.paper.build import build_paper
+
+log = setup_logging(snakemake.log[0], "virialff.paper")
+log.info("executing %s against %s", snakemake.input.notebook, snakemake.params.results)
+html = build_paper(
+    snakemake.input.notebook,
+    snakemake.output.ipynb,
+    snakemake.output.html,
+    results=snakemake.params.results,
+    root=Path.cwd(),  # the working directory: where the declared inputs live
+    timeout_s=snakemake.params.timeout_s,
+)
+log.info("wrote %s (%d bytes) and %s", html, html.stat().st_size, snakemake.output.ipynb)

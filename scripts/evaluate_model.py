@@ -1,0 +1,18 @@
+"""Snakemake script: test-set predictions and metrics of a stage-2 model (rule evaluate_model)."""
+
+import json
+import logging
+
+from virialff.train.evaluate import evaluate_model
+from virialff.train.runtime import setup_script
+
+snakemake = globals()["snakemake"]
+setup_script(snakemake.log[0], snakemake.threads)
+metrics = evaluate_model(
+    model_path=snakemake.input.model,
+    dataset_path=snakemake.input.dataset,
+    predictions_csv=snakemake.output.predictions,
+    metrics_json=snakemake.output.metrics,
+    split="test",
+)
+logging.getLogger("virialff.train").info("metrics: %s", json.dumps(metrics))

@@ -1,0 +1,23 @@
+"""Snakemake entry point: Table 1, A–T and G–C interaction energies (rule ``make_table01``).
+
+Columns: reference (data/references/mo2006_base_pairs.yaml), this model, ANI, GFN2-xTB, MMFF94
+(kcal/mol, E_int = E_A + E_B − E_AB, positive = bound). An unavailable method's column says
+"not available" and the reason is a footnote.
+"""
+
+import json
+
+import pandas as pd
+import yaml
+
+from virialff.data.logs import setup_logging
+from virialff.evaluate.base_pairs_table import build_table01, table01_markdown
+
+log = setup_logging(snakemake.log[0], "virialff.evaluate")
+combined = pd.read_csv(snakemake.input.table)
+metrics = json.loads(open(snakemake.input.metrics).read())
+reference = yaml.safe_load(open(snakemake.input.reference))
+table = build_table01(combined, metrics)
+table.to_csv(snakemake.output.csv, index=False)
+open(snakemake.output.md, "w").write(table01_markdown(table, metrics, reference))
+log.info("table01:\n%s", table.to_string(index=False))

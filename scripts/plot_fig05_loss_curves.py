@@ -1,0 +1,14 @@
+"""Snakemake script: Fig. 5, loss curves of the three trainings (reads history CSVs only)."""
+
+import pandas as pd
+
+from virialff.plots.style import save_figure
+from virialff.plots.training import loss_curves_figure
+from virialff.train.runtime import setup_script
+
+snakemake = globals()["snakemake"]
+setup_script(snakemake.log[0])
+histories = {name: pd.read_csv(snakemake.input[name]) for name in ("embedding", "kinetic", "total")}
+scratch = pd.read_csv(snakemake.input.scratch) if "scratch" in snakemake.input.keys() else None
+figure = loss_curves_figure(histories, scratch=scratch, run_label=snakemake.params.run_label)
+save_figure(figure, snakemake.output.png)

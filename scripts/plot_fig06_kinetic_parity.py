@@ -1,0 +1,19 @@
+"""Snakemake script: Fig. 6, kinetic energy on the test set: parity and error histogram."""
+
+import json
+
+import pandas as pd
+
+from virialff.plots.style import save_figure
+from virialff.plots.training import parity_figure
+from virialff.train.runtime import setup_script
+
+snakemake = globals()["snakemake"]
+setup_script(snakemake.log[0])
+predictions = pd.read_csv(snakemake.input.predictions)
+with open(snakemake.input.metrics) as handle:
+    metrics = json.load(handle)
+figure = parity_figure(
+    predictions, metrics, quantity=snakemake.params.quantity, run_label=snakemake.params.run_label
+)
+save_figure(figure, snakemake.output.png)

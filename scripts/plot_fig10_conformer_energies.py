@@ -1,0 +1,16 @@
+"""Snakemake entry point: Fig. 10, relative conformer energies of every method vs DFT."""
+
+import json
+
+import pandas as pd
+
+from virialff.data.logs import setup_logging
+from virialff.plots.evaluation import draw_conformers
+from virialff.plots.style import apply_theme, save_figure
+
+log = setup_logging(snakemake.log[0], "virialff.plots")
+apply_theme()
+relative = pd.read_csv(snakemake.input.relative)
+metrics = json.loads(open(snakemake.input.metrics).read())
+save_figure(draw_conformers(relative, metrics), snakemake.output.png)
+log.info("fig10: %d relative energies", len(relative))

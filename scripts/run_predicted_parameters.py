@@ -1,0 +1,47 @@
+"""Snakemake entry point: predicted pair parameters (C0…C13, σ, ε) and atomic charges of the
+validation molecules (rule ``predicted_parameters``), from the trained model and the GFN2-xTB
+geometries of the workflow (parameters depend on the covalent graph only)."""
+
+import pandas as pd
+from rdkit import Chem
+
+from virialff import load_model
+from virialff.data.logs import setup_logging
+from virialff.evaluate.parameters import parameter_tables
+
+log = setup_logging(snakemake.log[0], "virialff.evaluate")
+split = snakemake.params.split
+molecules = pd.read_csv(snakemake.input.molecules)
+wanted = molecules.loc[molecules["split"] == split, "molecule_id"].astype(str).tolist()
+wanted = set(wanted[: snakemake.params.max_molecules])
+mols, ids = [], []
+for path in snakemake.input.geometries:
+    for mol in Chem.SDMolSupplier(str(path), removeHs=False):
+        if mol is None:
+            continue
+        molecule_id = mol.GetProp("molecule_id") if mol.HasProp("molecule_id") else mol.GetProp(
+            "_Name")
+        if molecule_id in wanted:
+            mols.append(mol)
+            ids.append(molecule_id)
+log.info("%d %s molecules (of %d requested) with geometries", len(mols), split, len(wanted))
+predictor = load_model(snakemake.input.model, device="cpu")
+predictions, kept_ids = [], []
+for start in range(0, len(mols), 64):
+    chunk, chunk_ids = mols[start:start + 64], ids[start:start + 64]
+    try:
+        predictions += predictor.predict_many(chunk)
+        kept_ids += chunk_ids
+    except Exception as error:  # one bad molecule must not lose the chunk
+        log.warning("batch failed (%s); predicting one by one", error)
+        for mol, molecule_id in zip(chunk, chunk_ids, strict=True):
+            try:
+                predictions.append(predictor.predict(mol))
+                kept_ids.append(molecule_id)
+            except Exception as single_error:
+                log.warning("%s: %s", molecule_id, single_error)
+pairs, charges = parameter_tables(predictions, kept_ids, [split] * len(kept_ids))
+pairs.to_csv(snakemake.output.parameters, index=False)
+charges.to_csv(snakemake.output.charges, index=False)
+log.info("%d molecules, %d pairs (%d non-bonded), %d atoms", len(kept_ids), len(pairs),
+         int((~pairs["bonded"]).sum()), len(charges))

@@ -1,0 +1,119 @@
+"""Command-line interface: ``virialff predict --model M --input FILE [--charge 0] [--output F]``.
+
+Reads an SDF (one or many records) or XYZ file (one or many frames; bonds perceived by RDKit
+with the given total ``--charge``), predicts with a stage-2 model and writes CSV or JSON:
+
+- CSV: one row per atom: ``molecule, atom, element, energy_kcal_mol, fx, fy, fz`` (forces in
+  kcal/mol/Å) and ``charge_e``; the molecular energy is repeated on each row of a molecule.
+- JSON: a list of molecules with ``name, energy_kcal_mol, elements, forces_kcal_mol_angstrom,
+  charges_e, pair_index, pair_bonded, pair_parameters`` (C0..C13 per pair).
+
+Without ``--output`` JSON goes to standard output. Errors print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+EXIT_USAGE_ERROR = 2
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="virialff", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser("predict", help="energies, forces and charges of molecules")
+    predict.add_argument("--model", required=True, help="stage-2 model file (results/models/total.pt)")
+    predict.add_argument("--input", required=True, help="SDF or XYZ file")
+    predict.add_argument("--charge", type=int, default=0, help="total charge for XYZ bond perception")
+    predict.add_argument("--output", help="out.csv or out.json (default: JSON on stdout)")
+    predict.add_argument("--device", default=None, help="cpu, cuda or auto (default)")
+    return parser
+
+
+def _names(mols: list) -> list[str]:
+    names = []
+    for index, mol in enumerate(mols):
+        name = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+        names.append(name or f"molecule_{index}")
+    return names
+
+
+def predictions_to_records(names: list[str], predictions: list) -> list[dict]:
+    """JSON-ready dicts, one per molecule."""
+    return [
+        {
+            "name": name,
+            "energy_kcal_mol": p.energy_kcal_mol,
+            "elements": p.elements,
+            "forces_kcal_mol_angstrom": p.forces_kcal_mol_angstrom.tolist(),
+            "charges_e": p.charges_e.tolist(),
+            "pair_index": p.pair_index.tolist(),
+            "pair_bonded": p.pair_bonded.tolist(),
+            "pair_parameters": p.pair_parameters.tolist(),
+        }
+        for name, p in zip(names, predictions, strict=True)
+    ]
+
+
+def write_csv(path: Path, names: list[str], predictions: list) -> None:
+    """One row per atom (see module docstring)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([
+            "molecule", "atom", "element", "energy_kcal_mol", "fx_kcal_mol_angstrom",
+            "fy_kcal_mol_angstrom", "fz_kcal_mol_angstrom", "charge_e",
+        ])
+        for name, p in zip(names, predictions, strict=True):
+            for atom, element in enumerate(p.elements):
+                fx, fy, fz = p.forces_kcal_mol_angstrom[atom]
+                writer.writerow([
+                    name, atom, element, f"{p.energy_kcal_mol:.6f}",
+                    f"{fx:.6f}", f"{fy:.6f}", f"{fz:.6f}", f"{p.charges_e[atom]:.6f}",
+                ])
+
+
+def predict_command(args: argparse.Namespace) -> None:
+    from virialff.model.predictor import load_model, read_molecules
+
+    output = Path(args.output) if args.output else None
+    if output is not None and output.suffix.lower() not in (".csv", ".json"):
+        raise ValueError(f"--output must end in .csv or .json, not {output.suffix!r}")
+    predictor = load_model(args.model, device=args.device)
+    mols = read_molecules(args.input, charge=args.charge)
+    predictions = predictor.predict_many(mols)
+    names = _names(mols)
+    if output is not None and output.suffix.lower() == ".csv":
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(output, names, predictions)
+        return
+    text = json.dumps({
+        "model": str(args.model),
+        "target": predictor.target,
+        "units": {"energy": "kcal/mol", "forces": "kcal/mol/Å", "charges": "e", "distance": "Å"},
+        "molecules": predictions_to_records(names, predictions),
+    }, indent=1)
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``virialff`` console script; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "predict":
+            predict_command(args)
+    except (ValueError, FileNotFoundError, OSError) as error:
+        print(f"virialff: error: {error}", file=sys.stderr)
+        return EXIT_USAGE_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

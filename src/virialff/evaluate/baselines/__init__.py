@@ -1,0 +1,43 @@
+"""Benchmarked methods, one module each, all with the interface of :class:`.base.Baseline`.
+
+- :mod:`.virialff_model` (``virialff``): this model, ``virialff.load_model(path)``.
+- :mod:`.gfn2_xtb` (``gfn2_xtb``): GFN2-xTB with the xtb program.
+- :mod:`.ani` (``ani2x``): ANI-2x with TorchANI, where it imports and its weights are on disk.
+- :mod:`.mmff94` (``mmff94``): MMFF94 with RDKit, inter-fragment terms included.
+
+:func:`make_baseline` builds one from a key and the workflow's options.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from virialff.evaluate.baselines.base import Baseline, BaselineUnavailable
+
+METHOD_KEYS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani2x", "mmff94")
+
+__all__ = ["METHOD_KEYS", "Baseline", "BaselineUnavailable", "make_baseline"]
+
+
+def make_baseline(key: str, *, model_path: str | Path | None = None, predictor: Any = None,
+                  xtb_settings: Any = None, ani_model: str = "ANI2x",
+                  log_path: str | Path | None = None) -> Baseline:
+    """The :class:`Baseline` for ``key`` (one of :data:`METHOD_KEYS`)."""
+    if key == "virialff":
+        from virialff.evaluate.baselines.virialff_model import VirialFF
+
+        return VirialFF(model_path=model_path, predictor=predictor)
+    if key == "gfn2_xtb":
+        from virialff.evaluate.baselines.gfn2_xtb import GFN2xTB
+
+        return GFN2xTB(settings=xtb_settings, log_path=log_path)
+    if key == "ani2x":
+        from virialff.evaluate.baselines.ani import ANI
+
+        return ANI(model=ani_model)
+    if key == "mmff94":
+        from virialff.evaluate.baselines.mmff94 import MMFF94
+
+        return MMFF94()
+    raise ValueError(f"unknown method {key!r}; expected one of {', '.join(METHOD_KEYS)}")

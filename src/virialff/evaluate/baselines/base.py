@@ -1,0 +1,68 @@
+"""The common interface of every benchmarked method.
+
+A method is a :class:`Baseline` with a ``key`` from :data:`virialff.plots.style.METHOD_PALETTE`:
+
+- :meth:`Baseline.available` -> ``(True, "")`` or ``(False, reason)``; a method that is not
+  available is reported as ``"not available: <reason>"`` in panels, tables and metrics, and the
+  workflow goes on.
+- :meth:`Baseline.energies` (RDKit Mols with explicit H and one conformer; a complex is one Mol
+  of several fragments) -> ``[M]`` total energies in kcal/mol, NaN where a molecule failed, with
+  the failure messages in :attr:`Baseline.messages` ``[M]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class BaselineUnavailable(RuntimeError):
+    """The method cannot run on this machine; the message says why."""
+
+
+class Baseline:
+    """Base class: subclasses set :attr:`key` and implement :meth:`_energy_kcal_mol`."""
+
+    key: str = ""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def available(self) -> tuple[bool, str]:
+        """``(True, "")`` when the method can run here, else ``(False, reason)``."""
+        return True, ""
+
+    def _energy_kcal_mol(self, mol) -> float:  # noqa: ANN001
+        raise NotImplementedError
+
+    def _energies_batch(self, mols: list) -> list[tuple[float, str]]:
+        out = []
+        for mol in mols:
+            try:
+                value = float(self._energy_kcal_mol(mol))
+                out.append((value, "") if np.isfinite(value) else (float("nan"), "non-finite energy"))
+            except BaselineUnavailable:
+                raise
+            except Exception as error:  # one molecule never stops a benchmark
+                out.append((float("nan"), f"{type(error).__name__}: {error}"))
+        return out
+
+    def energies(self, mols: list) -> np.ndarray:
+        """[M] total energies in kcal/mol (NaN: failed; reason in :attr:`messages`).
+
+        Raises:
+            BaselineUnavailable: when :meth:`available` is false.
+        """
+        ok, reason = self.available()
+        if not ok:
+            raise BaselineUnavailable(reason)
+        results = self._energies_batch(list(mols))
+        self.messages = [message for _, message in results]
+        return np.array([value for value, _ in results], dtype=float)
+
+
+def mol_symbols_positions(mol) -> tuple[list[str], np.ndarray, int]:  # noqa: ANN001
+    """``(symbols [A], positions_angstrom [A, 3], net charge)`` of a Mol's first conformer."""
+    symbols = [atom.GetSymbol() for atom in mol.GetAtoms()]
+    positions = np.asarray(mol.GetConformer().GetPositions(), dtype=float)
+    charge = int(sum(atom.GetFormalCharge() for atom in mol.GetAtoms()))
+    return symbols, positions, charge

@@ -1,0 +1,69 @@
+"""GFN2-xTB energies with the ``xtb`` program (one process per molecule, via virialff.qc.xtb).
+
+GFN2-xTB: Bannwarth, Ehlert & Grimme, J. Chem. Theory Comput. 15, 1652 (2019).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from virialff.evaluate.baselines.base import Baseline, mol_symbols_positions
+from virialff.units import HARTREE_TO_KCAL_MOL
+
+KEY = "gfn2_xtb"
+
+
+class GFN2xTB(Baseline):
+    """GFN2-xTB single-point total energies in kcal/mol.
+
+    Args:
+        settings: :class:`virialff.qc.xtb.XtbSettings` (executable, threads, timeout);
+            ``gfn`` is forced to 2.
+        log_path: xtb's output is appended here.
+    """
+
+    key = KEY
+
+    def __init__(self, settings=None, log_path: str | Path | None = None) -> None:  # noqa: ANN001
+        super().__init__()
+        from virialff.qc.xtb import XtbSettings
+
+        self.settings = settings or XtbSettings()
+        self.settings.gfn = 2
+        self.log_path = log_path
+
+    def available(self) -> tuple[bool, str]:
+        try:
+            program = shlex.split(self.settings.executable)[0]
+        except (ValueError, IndexError):
+            return False, f"invalid xtb executable {self.settings.executable!r}"
+        if shutil.which(program) is None:
+            return False, f"xtb executable {program!r} not found"
+        return True, ""
+
+    def _energy_kcal_mol(self, mol) -> float:  # noqa: ANN001
+        from virialff.qc.xtb import single_point
+
+        symbols, positions, charge = mol_symbols_positions(mol)
+        name = mol.GetProp("_Name") if mol.HasProp("_Name") else "molecule"
+        energy = single_point(symbols, positions, charge=charge, settings=self.settings,
+                              molecule_id=name or "molecule", log_path=self.log_path)
+        return energy * HARTREE_TO_KCAL_MOL
+
+
+def available(executable: str = "xtb") -> tuple[bool, str]:
+    """Whether the xtb program is on PATH (or at the given path)."""
+    from virialff.qc.xtb import XtbSettings
+
+    return GFN2xTB(XtbSettings(executable=executable)).available()
+
+
+def energies(mols: list, executable: str = "xtb") -> np.ndarray:
+    """[M] GFN2-xTB total energies in kcal/mol."""
+    from virialff.qc.xtb import XtbSettings
+
+    return GFN2xTB(XtbSettings(executable=executable)).energies(mols)

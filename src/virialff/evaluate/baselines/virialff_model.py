@@ -1,0 +1,76 @@
+"""This model (``virialff.load_model``) as a benchmark method with the baseline interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from virialff.evaluate.baselines.base import Baseline
+
+KEY = "virialff"
+
+
+class VirialFF(Baseline):
+    """Energies from a trained model file or from a ready :class:`virialff` ``Predictor``.
+
+    Args:
+        model_path: ``results/models/total.pt`` (ignored when ``predictor`` is given).
+        predictor: an object with ``energies_kcal_mol(mols) -> ndarray`` (e.g.
+            ``Predictor.untrained()`` in tests).
+        batch_size: molecules per ``energies_kcal_mol`` call.
+    """
+
+    key = KEY
+
+    def __init__(self, model_path: str | Path | None = None, predictor=None,  # noqa: ANN001
+                 batch_size: int = 64) -> None:
+        super().__init__()
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.predictor = predictor
+        self.batch_size = batch_size
+        self._reason: str | None = None
+
+    def available(self) -> tuple[bool, str]:
+        if self.predictor is not None:
+            return True, ""
+        if self._reason is not None:
+            return False, self._reason
+        if self.model_path is None or not self.model_path.exists():
+            self._reason = f"model file {self.model_path} not found"
+            return False, self._reason
+        try:
+            from virialff import load_model
+
+            self.predictor = load_model(self.model_path, device="cpu")
+        except Exception as error:
+            self._reason = f"could not load {self.model_path} ({type(error).__name__}: {error})"
+            return False, self._reason
+        return True, ""
+
+    def _energies_batch(self, mols: list) -> list[tuple[float, str]]:
+        out: list[tuple[float, str]] = []
+        for start in range(0, len(mols), self.batch_size):
+            chunk = mols[start:start + self.batch_size]
+            try:
+                values = np.asarray(self.predictor.energies_kcal_mol(chunk), dtype=float)
+                out += [(float(v), "" if np.isfinite(v) else "non-finite energy") for v in values]
+            except Exception:
+                # fall back to one molecule at a time so one bad molecule costs only itself
+                for mol in chunk:
+                    try:
+                        value = float(np.asarray(self.predictor.energies_kcal_mol([mol]))[0])
+                        out.append((value, ""))
+                    except Exception as error:
+                        out.append((float("nan"), f"{type(error).__name__}: {error}"))
+        return out
+
+
+def available(model_path: str | Path = "results/models/total.pt") -> tuple[bool, str]:
+    """Whether the trained model file exists and loads."""
+    return VirialFF(model_path).available()
+
+
+def energies(mols: list, model_path: str | Path = "results/models/total.pt") -> np.ndarray:
+    """[M] total energies in kcal/mol from the trained model."""
+    return VirialFF(model_path).energies(mols)

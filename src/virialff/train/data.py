@@ -1,0 +1,143 @@
+"""Training data: load ``results/dataset/dataset.pt``, fit linear references, build test data.
+
+The dataset is collated once (a :class:`~virialff.chem.graph.GraphBatch` of every molecule);
+batches are cut from it with :func:`~virialff.chem.graph.select_molecules`, so no per-molecule
+Python work happens in the training loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from virialff.chem.elements import SUPPORTED_ELEMENTS
+from virialff.chem.graph import GraphBatch, collate, graph_from_rdkit
+from virialff.model.potential_model import fragment_labels
+
+DATASET_VERSION = 1
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+#: private per-atom keys added to ``atom_targets`` so that they follow ``select_molecules``.
+ATOM_INDEX_KEY = "_atom_index"
+FRAGMENT_KEY = "_fragment"
+
+
+def load_dataset(path: str | Path) -> tuple[GraphBatch, dict[str, torch.Tensor], dict]:
+    """``(graphs, split, metadata)`` from a dataset file (format in docs/data-formats.md).
+
+    ``graphs`` gains two private per-atom entries: ``_atom_index`` (global atom index, to look
+    up cached embeddings) and ``_fragment`` (covalent fragment label, for charge neutrality).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"dataset file {path} does not exist")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    graphs = GraphBatch.from_state_dict(payload["graphs"])
+    split = {name: torch.as_tensor(payload["split"].get(name, []), dtype=torch.long) for name in SPLITS}
+    n_atoms = int(graphs.atom_ptr[-1])
+    graphs.atom_targets[ATOM_INDEX_KEY] = torch.arange(n_atoms)
+    graphs.atom_targets[FRAGMENT_KEY] = fragment_labels(graphs.bond_index, n_atoms)
+    metadata = {k: v for k, v in payload.items() if k not in ("graphs", "split")}
+    return graphs, split, metadata
+
+
+def fit_linear_reference(
+    element_counts: torch.Tensor, values: torch.Tensor
+) -> tuple[np.ndarray, float]:
+    """Least-squares ``values ≈ wᵀN + b`` (float64); returns ``(w [n_elements], b)``.
+
+    Elements absent from ``element_counts`` get weight 0 (minimum-norm solution).
+    """
+    counts = element_counts.detach().cpu().double().numpy()
+    target = values.detach().cpu().double().numpy()
+    design = np.hstack([counts, np.ones((counts.shape[0], 1))])
+    solution, *_ = np.linalg.lstsq(design, target, rcond=None)
+    return solution[:-1], float(solution[-1])
+
+
+def tensor_bytes(batch: GraphBatch) -> int:
+    """Memory held by the tensors of a batch, bytes."""
+    total = 0
+    for value in batch.__dict__.values():
+        items = value.values() if isinstance(value, dict) else [value]
+        for item in items:
+            if isinstance(item, torch.Tensor):
+                total += item.numel() * item.element_size()
+    return total
+
+
+DEFAULT_SMILES: tuple[str, ...] = (
+    "C", "CC", "CCO", "CO", "C=O", "CC(=O)O", "c1ccccc1", "CN", "CC#N", "O", "N", "CF",
+    "CCl", "CS", "CBr", "OCCO", "CC(C)O", "c1ccncc1", "C=CC=C", "CC(=O)N", "COC", "CSC",
+    "FC(F)F", "OP(O)O", "c1ccoc1", "CCCC", "CC=O", "NC=O", "ClCCl", "C#C",
+)
+
+
+def synthetic_dataset(
+    n_molecules: int = 16,
+    smiles: tuple[str, ...] = DEFAULT_SMILES,
+    seed: int = 0,
+    split_fractions: tuple[float, float, float] = (0.75, 0.125, 0.125),
+) -> dict:
+    """A small dataset dict in the ``dataset.pt`` format, from real molecules (for tests).
+
+    Geometries come from RDKit ETKDG (several conformers per SMILES when ``n_molecules`` is
+    larger than the SMILES list). Targets are smooth synthetic functions of structure and
+    geometry, not quantum chemistry: KD_atom per element, KD_pair per bond type and length,
+    T = Σ KD, and E = −T + a Morse-like pair sum — enough to test learning and formats.
+    """
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    rng = np.random.default_rng(seed)
+    atom_kd = {s: 50.0 * (i + 1) for i, s in enumerate(SUPPORTED_ELEMENTS)}
+    graphs = []
+    for index in range(n_molecules):
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles[index % len(smiles)]))
+        params = AllChem.ETKDGv3()
+        params.randomSeed = seed * 1000 + index
+        AllChem.EmbedMolecule(mol, params)
+        symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+        positions = mol.GetConformer().GetPositions()
+        kd_atom = np.array([atom_kd[s] for s in symbols]) + rng.normal(0, 1.0, len(symbols))
+        graph = graph_from_rdkit(mol, f"synthetic_{index:04d}")
+        i, j = graph.bond_index
+        r_bond = np.linalg.norm(positions[i] - positions[j], axis=1)
+        kd_bond = 20.0 * (graph.bond_type + 1) - 30.0 * (r_bond - 1.2)
+        first, second = np.triu_indices(len(symbols), 1)
+        r = np.linalg.norm(positions[first] - positions[second], axis=1)
+        kinetic = kd_atom.sum() + kd_bond.sum() / 2.0
+        energy = -kinetic + float(np.sum(5.0 * (np.exp(-2.0 * (r - 1.5)) - 1.0) ** 2))
+        graph.targets = {
+            "energy_kcal_mol": np.array([energy]),
+            "kinetic_kcal_mol": np.array([kinetic]),
+            "kd_atom_kcal_mol": kd_atom,
+            "kd_bond_kcal_mol": kd_bond,
+        }
+        graphs.append(graph)
+    batch = collate(graphs)
+    order = rng.permutation(n_molecules)
+    n_train = max(1, int(round(split_fractions[0] * n_molecules)))
+    n_val = max(1, int(round(split_fractions[1] * n_molecules))) if n_molecules > 2 else 0
+    split = {
+        "train": torch.as_tensor(np.sort(order[:n_train])),
+        "val": torch.as_tensor(np.sort(order[n_train : n_train + n_val])),
+        "test": torch.as_tensor(np.sort(order[n_train + n_val :])),
+    }
+    return {
+        "graphs": batch.state_dict(),
+        "split": split,
+        "elements": list(SUPPORTED_ELEMENTS),
+        "run_name": "synthetic",
+        "data_scale": "custom",
+        "version": DATASET_VERSION,
+    }
+
+
+def write_synthetic_dataset(path: str | Path, **kwargs) -> Path:  # noqa: ANN003
+    """:func:`synthetic_dataset` saved to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(synthetic_dataset(**kwargs), path)
+    return path

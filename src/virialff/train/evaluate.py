@@ -1,0 +1,89 @@
+"""Test-set predictions and metrics of a stage-2 model (docs/data-formats.md).
+
+Predictions are computed on the collated dataset in vectorised batches (no RDKit), writing
+``results/predictions/<name>_test.csv`` and ``results/metrics/<name>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from virialff.model.potential_model import TARGET_KEYS
+from virialff.model.predictor import load_model
+from virialff.train.data import FRAGMENT_KEY, load_dataset
+from virialff.train.stages import _batch, _place_dataset
+
+
+def predict_dataset(
+    model_path: str | Path,
+    dataset_path: str | Path,
+    split: str = "test",
+    device: str | None = None,
+    batch_size: int = 512,
+) -> tuple[pd.DataFrame, dict]:
+    """Reference and predicted target energies of one split: ``(table, model metadata)``."""
+    predictor = load_model(model_path, device=device)
+    graphs, splits, _ = load_dataset(dataset_path)
+    indices = splits[split]
+    key = TARGET_KEYS[predictor.target]
+    data = _place_dataset(graphs, predictor.device)
+    predicted = []
+    with torch.no_grad():
+        for start in range(0, indices.numel(), batch_size):
+            batch = _batch(data, indices[start : start + batch_size], predictor.device)
+            out = predictor.model(batch, fragment=batch.atom_targets[FRAGMENT_KEY])
+            predicted.append(out["energy_kcal_mol"].double().cpu())
+    predicted_np = torch.cat(predicted).numpy() if predicted else np.zeros(0)
+    reference = graphs.molecule_targets[key][indices].double().numpy()
+    table = pd.DataFrame({
+        "molecule_id": [graphs.molecule_ids[i] for i in indices.tolist()],
+        "split": split,
+        "reference_kcal_mol": reference,
+        "predicted_kcal_mol": predicted_np,
+        "error_kcal_mol": predicted_np - reference,
+    })
+    return table, predictor.metadata
+
+
+def error_metrics(errors_kcal_mol: np.ndarray) -> dict:
+    """``n``, ``mae_kcal_mol``, ``rmse_kcal_mol`` (NaN when empty)."""
+    errors = np.asarray(errors_kcal_mol, dtype=np.float64)
+    if errors.size == 0:
+        return {"n": 0, "mae_kcal_mol": float("nan"), "rmse_kcal_mol": float("nan")}
+    return {
+        "n": int(errors.size),
+        "mae_kcal_mol": float(np.mean(np.abs(errors))),
+        "rmse_kcal_mol": float(np.sqrt(np.mean(errors**2))),
+    }
+
+
+def evaluate_model(
+    model_path: str | Path,
+    dataset_path: str | Path,
+    predictions_csv: str | Path,
+    metrics_json: str | Path,
+    split: str = "test",
+    device: str | None = None,
+) -> dict:
+    """Write the predictions CSV and metrics JSON of ``split``; return the metrics."""
+    table, metadata = predict_dataset(model_path, dataset_path, split, device)
+    for path in (predictions_csv, metrics_json):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(predictions_csv, index=False, float_format="%.6f")
+    metrics = {
+        "run_name": metadata.get("run_name"),
+        "data_scale": metadata.get("data_scale"),
+        "model": metadata.get("name", Path(model_path).stem),
+        "target": metadata["target"],
+        "split": split,
+        **error_metrics(table["error_kcal_mol"].to_numpy()),
+        "pretrained_embeddings": bool(metadata["config"].get("pretrained_embeddings", True)),
+        "model_path": str(model_path),
+    }
+    Path(metrics_json).write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics

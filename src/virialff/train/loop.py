@@ -1,0 +1,203 @@
+"""The shared training loop: mini-batches, evaluation, history, checkpoints and resumption.
+
+A checkpoint ``<output>.ckpt`` is written after every epoch (model, optimizer, scheduler, the
+shuffling/noise generator, Python/NumPy/torch RNG states, history). When a run is killed,
+running it again resumes from the last checkpoint and ends with exactly the weights an
+uninterrupted run would have on the CPU (same seed). The checkpoint is removed once the final
+outputs are written; a checkpoint from a different configuration is ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+log = logging.getLogger("virialff.train")
+
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "epoch", "train_loss", "val_loss", "test_loss", "learning_rate", "wall_s",
+)
+
+#: ``errors(molecule_indices [n], training) -> absolute errors [n]`` (kcal/mol).
+ErrorFunction = Callable[[torch.Tensor, bool], torch.Tensor]
+
+
+class TrainingInterrupted(RuntimeError):
+    """Raised by a ``stop_after_epoch`` callback to simulate a killed run (tests)."""
+
+
+@dataclass
+class LoopSettings:
+    """How to run the loop; ``fingerprint`` identifies the configuration of a checkpoint."""
+
+    epochs: int
+    batch_size: int
+    seed: int
+    checkpoint_path: Path
+    fingerprint: str
+    eval_batch_size: int = 1024
+    progress: bool = True
+    description: str = "training"
+
+
+def config_fingerprint(*parts: object) -> str:
+    """Stable hash of JSON-serialisable configuration parts."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return the CPU generator used for shuffling and noise."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return generator
+
+
+def _rng_states(generator: torch.Generator) -> dict:
+    state = {
+        "generator": generator.get_state(),
+        "torch": torch.random.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_states(generator: torch.Generator, state: dict) -> None:
+    generator.set_state(state["generator"])
+    torch.random.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def evaluate_mae(errors: ErrorFunction, indices: torch.Tensor, batch_size: int) -> float:
+    """MAE (kcal/mol) over ``indices`` in chunks, without gradients; NaN when empty."""
+    if indices.numel() == 0:
+        return float("nan")
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, indices.numel(), batch_size):
+            total += float(errors(indices[start : start + batch_size], False).sum())
+    return total / indices.numel()
+
+
+def write_history(path: str | Path, history: list[dict]) -> None:
+    """Write the history CSV (columns :data:`HISTORY_COLUMNS`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS)
+        writer.writeheader()
+        for row in history:
+            writer.writerow({k: row[k] for k in HISTORY_COLUMNS})
+
+
+def run_loop(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    errors: ErrorFunction,
+    split: dict[str, torch.Tensor],
+    settings: LoopSettings,
+    generator: torch.Generator,
+    stop_after_epoch: Callable[[int], None] | None = None,
+) -> list[dict]:
+    """Train for ``settings.epochs`` epochs; return the history (one dict per epoch).
+
+    Each epoch shuffles the training indices with ``generator``, takes Adam steps on the mean
+    absolute error of each mini-batch, then evaluates the train/val/test MAE without noise...
+    except ``train_loss``, which is the mean of the mini-batch losses of the epoch (with noise,
+    as in the paper's learning curves).
+    """
+    from tqdm import tqdm
+
+    history: list[dict] = []
+    start_epoch = 1
+    ckpt = settings.checkpoint_path
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        if state.get("fingerprint") == settings.fingerprint:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None and state.get("scheduler") is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            _set_rng_states(generator, state["rng"])
+            history = state["history"]
+            start_epoch = int(state["epoch"]) + 1
+            log.info("resuming %s from %s after epoch %d", settings.description, ckpt, start_epoch - 1)
+        else:
+            log.warning("ignoring checkpoint %s written with another configuration", ckpt)
+    wall_offset = history[-1]["wall_s"] if history else 0.0
+    started = time.perf_counter()
+    train_idx = split["train"]
+    bar = tqdm(
+        range(start_epoch, settings.epochs + 1),
+        initial=start_epoch - 1,
+        total=settings.epochs,
+        desc=settings.description,
+        file=sys.stderr,
+        disable=not settings.progress,
+        mininterval=5.0,
+        ascii=True,
+    )
+    for epoch in bar:
+        model.train()
+        learning_rate = optimizer.param_groups[0]["lr"]
+        order = train_idx[torch.randperm(train_idx.numel(), generator=generator)]
+        total, count = 0.0, 0
+        for start in range(0, order.numel(), settings.batch_size):
+            chunk = order[start : start + settings.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = errors(chunk, True).mean()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * chunk.numel()
+            count += chunk.numel()
+        if scheduler is not None:
+            scheduler.step()
+        model.eval()
+        row = {
+            "epoch": epoch,
+            "train_loss": total / max(count, 1),
+            "val_loss": evaluate_mae(errors, split["val"], settings.eval_batch_size),
+            "test_loss": evaluate_mae(errors, split["test"], settings.eval_batch_size),
+            "learning_rate": learning_rate,
+            "wall_s": wall_offset + time.perf_counter() - started,
+        }
+        history.append(row)
+        bar.set_postfix(train=f"{row['train_loss']:.3g}", val=f"{row['val_loss']:.3g}")
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
+        tmp = ckpt.with_name(ckpt.name + ".tmp")
+        torch.save({
+            "fingerprint": settings.fingerprint,
+            "epoch": epoch,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "rng": _rng_states(generator),
+            "history": history,
+        }, tmp)
+        os.replace(tmp, ckpt)
+        if stop_after_epoch is not None:
+            stop_after_epoch(epoch)
+    bar.close()
+    return history

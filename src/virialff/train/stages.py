@@ -1,0 +1,252 @@
+"""Stage 1 (K·D embeddings) and stage 2 (total / kinetic potential) training entry points.
+
+Both read ``results/dataset/dataset.pt``, train on its ``train`` split, report val/test MAE
+every epoch and write a self-describing model file plus a history CSV (docs/data-formats.md).
+``config`` is the workflow configuration (keys ``seed``, ``run_name``, ``data_scale`` and the
+``training`` section of config.yaml).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from virialff.chem.graph import GraphBatch, select_molecules
+from virialff.model.embedding import KineticDecompositionModel
+from virialff.model.potential_model import (
+    EMBEDDING_KEYS,
+    POTENTIAL_KEYS,
+    TARGET_KEYS,
+    PotentialModel,
+    build_potential_model,
+    embedding_model_kwargs,
+)
+from virialff.model.predictor import model_payload, select_device
+from virialff.train.data import (
+    ATOM_INDEX_KEY,
+    FRAGMENT_KEY,
+    fit_linear_reference,
+    load_dataset,
+    tensor_bytes,
+)
+from virialff.train.loop import (
+    LoopSettings,
+    config_fingerprint,
+    run_loop,
+    seed_everything,
+    write_history,
+)
+
+log = logging.getLogger("virialff.train")
+#: keep the whole dataset on the GPU when it needs less than this fraction of its memory.
+GPU_DATASET_FRACTION = 0.3
+
+
+def _place_dataset(graphs: GraphBatch, device: torch.device) -> GraphBatch:
+    """The dataset on ``device`` when it fits comfortably there, else left on the CPU."""
+    if device.type != "cuda":
+        return graphs
+    capacity = torch.cuda.get_device_properties(device).total_memory
+    if tensor_bytes(graphs) < GPU_DATASET_FRACTION * capacity:
+        return graphs.to(device)
+    log.info("dataset (%.1f GB) stays on the CPU; batches are copied", tensor_bytes(graphs) / 1e9)
+    return graphs
+
+
+def _batch(data: GraphBatch, indices: torch.Tensor, device: torch.device) -> GraphBatch:
+    return select_molecules(data, indices.to(data.atom_ptr.device)).to(device)
+
+
+def _split_ids(graphs: GraphBatch, split: dict[str, torch.Tensor]) -> dict[str, list[str]]:
+    return {name: [graphs.molecule_ids[i] for i in idx.tolist()] for name, idx in split.items()}
+
+
+def _finish(payload: dict, output_path: Path, history: list[dict], history_path: Path, checkpoint: Path) -> None:
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, output_path)
+    write_history(history_path, history)
+    checkpoint.unlink(missing_ok=True)
+
+
+def _require_train(split: dict[str, torch.Tensor]) -> None:
+    if split["train"].numel() == 0:
+        raise ValueError("the dataset has no training molecules")
+
+
+def train_embedding(
+    dataset_path: str | Path,
+    output_path: str | Path,
+    history_path: str | Path,
+    config: dict,
+    device: str | None = None,
+    stop_after_epoch: Callable[[int], None] | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Stage 1: train the MPNN on molecular T = Σ KD_atom + Σ KD_bond (MAE, Adam, constant lr).
+
+    Writes ``output_path`` (kind ``embedding``) and ``history_path``; returns the history.
+    """
+    output_path, history_path = Path(output_path), Path(history_path)
+    section = config["training"]["embedding"]
+    seed = int(config["seed"])
+    dev = select_device(device or config["training"].get("device", "auto"))
+    graphs, split, meta = load_dataset(dataset_path)
+    _require_train(split)
+    key = TARGET_KEYS["kinetic"]
+    generator = seed_everything(seed)
+    model = KineticDecompositionModel(**embedding_model_kwargs(section))
+    train = split["train"]
+    weights, bias = fit_linear_reference(graphs.element_counts[train], graphs.molecule_targets[key][train])
+    residual = graphs.molecule_targets[key][train].double().numpy() - (
+        graphs.element_counts[train].double().numpy() @ weights + bias
+    )
+    scale = float(np.std(residual)) if residual.size > 1 else 1.0
+    with torch.no_grad():
+        model.element_weights_kcal_mol.copy_(torch.as_tensor(weights))
+        model.bias_kcal_mol.fill_(bias)
+        model.scale_kcal_mol.fill_(max(scale, 1e-3))
+    model.to(dev)
+    data = _place_dataset(graphs, dev)
+
+    def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
+        batch = _batch(data, indices, dev)
+        predicted = model(batch)["kinetic_kcal_mol"]
+        return (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(section["learning_rate"]))
+    settings = LoopSettings(
+        epochs=int(section["epochs"]),
+        batch_size=int(section["batch_size"]),
+        seed=seed,
+        checkpoint_path=output_path.with_name(output_path.name + ".ckpt"),
+        fingerprint=config_fingerprint("embedding", section, seed, {k: v.numel() for k, v in split.items()}),
+        progress=progress,
+        description="stage 1 (K·D embeddings)",
+    )
+    history = run_loop(model, optimizer, None, errors, split, settings, generator, stop_after_epoch)
+    model_config = {"embedding": {k: section[k] for k in EMBEDDING_KEYS}, "training": dict(section)}
+    payload = model_payload(
+        model.cpu(), model_config, kind="embedding", target="kd",
+        split=_split_ids(graphs, split), run_name=config.get("run_name", "unnamed"),
+        data_scale=config.get("data_scale", "custom"), seed=seed,
+        final={k: history[-1][k] for k in ("train_loss", "val_loss", "test_loss")},
+    )
+    _finish(payload, output_path, history, history_path, settings.checkpoint_path)
+    return history
+
+
+def load_stage1_embedding(model: PotentialModel, embedding_path: str | Path) -> dict:
+    """Copy the MPNN weights of a stage-1 model file into ``model.embedding``; return its config."""
+    payload = torch.load(embedding_path, map_location="cpu", weights_only=True)
+    if payload.get("kind") != "embedding":
+        raise ValueError(f"{embedding_path} is not a stage-1 embedding model")
+    state = {k[len("mpnn."):]: v for k, v in payload["state_dict"].items() if k.startswith("mpnn.")}
+    model.embedding.load_state_dict(state)
+    return payload["config"]
+
+
+def _cached_embeddings(model: PotentialModel, data: GraphBatch, device: torch.device, chunk: int = 2048) -> torch.Tensor:
+    """Frozen embeddings h [A_total, hidden] of the whole dataset, computed once."""
+    n = data.n_molecules
+    parts = []
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            indices = torch.arange(start, min(start + chunk, n))
+            parts.append(model.embed(_batch(data, indices, device)).to(data.atom_ptr.device))
+    return torch.cat(parts) if parts else torch.zeros(0, model.embedding.hidden_width)
+
+
+def train_potential(
+    dataset_path: str | Path,
+    output_path: str | Path,
+    history_path: str | Path,
+    config: dict,
+    target: str,
+    embedding_path: str | Path | None = None,
+    pretrained_embeddings: bool | None = None,
+    device: str | None = None,
+    stop_after_epoch: Callable[[int], None] | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Stage 2: train charge_net and feats_net for ``target`` ("total" or "kinetic").
+
+    With ``pretrained_embeddings`` (default: ``training.potential.pretrained_embeddings``) the
+    stage-1 MPNN from ``embedding_path`` is frozen and its embeddings are computed once; without,
+    an MPNN of the same size is trained from scratch together with the heads (the ablation).
+    Loss: MAE of E = E_lin + sign·Σ E_ij with Gaussian coordinate noise; Adam + StepLR.
+    """
+    output_path, history_path = Path(output_path), Path(history_path)
+    section = config["training"]["potential"]
+    pretrained = section["pretrained_embeddings"] if pretrained_embeddings is None else pretrained_embeddings
+    if pretrained and embedding_path is None:
+        raise ValueError("pretrained embeddings need the stage-1 model (embedding_path)")
+    seed = int(config["seed"])
+    dev = select_device(device or config["training"].get("device", "auto"))
+    graphs, split, meta = load_dataset(dataset_path)
+    _require_train(split)
+    key = TARGET_KEYS[target]
+    generator = seed_everything(seed)
+    model_config = {
+        "embedding": {k: config["training"]["embedding"][k] for k in EMBEDDING_KEYS},
+        "potential": {k: section[k] for k in POTENTIAL_KEYS},
+        "pretrained_embeddings": bool(pretrained),
+    }
+    if pretrained:
+        stage1 = torch.load(embedding_path, map_location="cpu", weights_only=True)["config"]
+        model_config["embedding"] = dict(stage1["embedding"])
+    model = build_potential_model(model_config, target, bool(pretrained))
+    if pretrained:
+        load_stage1_embedding(model, embedding_path)
+    train = split["train"]
+    weights, bias = fit_linear_reference(graphs.element_counts[train], graphs.molecule_targets[key][train])
+    with torch.no_grad():
+        model.element_weights_kcal_mol.copy_(torch.as_tensor(weights))
+        model.bias_kcal_mol.fill_(bias)
+    model.to(dev)
+    data = _place_dataset(graphs, dev)
+    cache = _cached_embeddings(model, data, dev) if pretrained else None
+    noise = float(section["coordinate_noise_angstrom"])
+
+    def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
+        batch = _batch(data, indices, dev)
+        positions = batch.positions_angstrom
+        if training and noise > 0:
+            jitter = torch.randn(positions.shape, generator=generator, dtype=positions.dtype)
+            positions = positions + noise * jitter.to(dev)
+        h = None if cache is None else cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(dev)
+        out = model(batch, positions, h=h, fragment=batch.atom_targets[FRAGMENT_KEY])
+        predicted = out["energy_kcal_mol"]
+        return (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
+
+    optimizer = torch.optim.Adam(model.trainable_parameters(), lr=float(section["learning_rate"]))
+    scheduler = torch.optim.lr_scheduler.StepLR(
+        optimizer, step_size=int(section["lr_decay_every_epochs"]), gamma=float(section["lr_decay_factor"])
+    )
+    name = output_path.stem
+    settings = LoopSettings(
+        epochs=int(section["epochs"]),
+        batch_size=int(section["batch_size"]),
+        seed=seed,
+        checkpoint_path=output_path.with_name(output_path.name + ".ckpt"),
+        fingerprint=config_fingerprint(
+            "potential", target, model_config, section, seed, {k: v.numel() for k, v in split.items()}
+        ),
+        progress=progress,
+        description=f"stage 2 ({name})",
+    )
+    history = run_loop(model, optimizer, scheduler, errors, split, settings, generator, stop_after_epoch)
+    full_config = copy.deepcopy(model_config)
+    full_config["training"] = dict(section)
+    payload = model_payload(
+        model.cpu(), full_config, kind="potential", target=target,
+        split=_split_ids(graphs, split), run_name=config.get("run_name", "unnamed"),
+        data_scale=config.get("data_scale", "custom"), seed=seed, name=name,
+        final={k: history[-1][k] for k in ("train_loss", "val_loss", "test_loss")},
+    )
+    _finish(payload, output_path, history, history_path, settings.checkpoint_path)
+    return history

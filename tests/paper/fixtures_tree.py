@@ -1,0 +1,104 @@
+"""Build a small fixture results tree: committed metrics/tables plus generated PNGs and parameters."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FIXTURES = Path(__file__).parent / "fixtures" / "results"
+FIGURE_FILES: dict[int, str] = {
+    1: "fig01_elements.png",
+    2: "fig02_atoms_per_molecule.png",
+    3: "fig03_energy_per_atom.png",
+    4: "fig04_architecture.png",
+    5: "fig05_loss_curves.png",
+    6: "fig06_kinetic_parity.png",
+    7: "fig07_total_parity.png",
+    8: "fig08_s66_dft_vs_reference.png",
+    9: "fig09_s66_interaction_energies.png",
+    10: "fig10_conformer_energies.png",
+    11: "fig11_lj_parameters.png",
+    12: "fig12_charges.png",
+    13: "fig13_pair_potentials.png",
+}
+
+
+def write_figure(path: Path, number: int) -> None:
+    """A tiny PNG whose bytes differ per figure number."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(1.2, 0.8), dpi=40)
+    ax.text(0.5, 0.5, f"fixture Fig. {number}", ha="center", va="center", fontsize=6)
+    ax.axis("off")
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def predicted_parameters(n_molecules: int = 6, seed: int = 0) -> pd.DataFrame:
+    """Synthetic predicted pair parameters with physically plausible magnitudes."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    elements = ["C", "C", "C", "H", "H", "H", "O", "N", "H"]
+    for m in range(n_molecules):
+        for i in range(len(elements)):
+            for j in range(i + 1, len(elements)):
+                bonded = bool((j - i) == 1 or rng.random() < 0.1)
+                sigma, eps = rng.normal(3.2, 0.2), abs(rng.normal(0.12, 0.03))
+                c0, c1 = 4 * eps * sigma**6, 4 * eps * sigma**12
+                sr = rng.normal(0.0, 2.0 if bonded else 0.1, size=6)
+                widths = np.abs(rng.normal(0.4, 0.05, size=6))
+                params = [c0, c1]
+                for a, w in zip(sr, widths, strict=True):
+                    params += [a, w]
+                rows.append({
+                    "molecule_id": f"demo_{m:03d}", "split": "test", "atom_i": i, "atom_j": j,
+                    "element_i": elements[i], "element_j": elements[j], "bonded": bonded,
+                    "pair_type": 1 if bonded else 0,
+                    **{f"C{k}": v for k, v in enumerate(params)},
+                    "sigma_angstrom": (c1 / c0) ** (1 / 6), "epsilon_kcal_mol": c0**2 / (4 * c1),
+                })
+    return pd.DataFrame(rows)
+
+
+def make_results_tree(root: Path, with_scratch: bool = True, with_paper: bool = False) -> Path:
+    """Copy the committed fixtures to ``root`` and add 13 figures (PNG + PDF) and parameters.
+
+    Modification times are staged like a finished run: data and metrics first, figures later,
+    the paper (when ``with_paper``) last, so a dry run finds nothing to do.
+    """
+    root = Path(root)
+    shutil.copytree(FIXTURES, root, dirs_exist_ok=True)
+    if not with_scratch:
+        (root / "metrics" / "total_scratch.json").unlink()
+    (root / "evaluation").mkdir(parents=True, exist_ok=True)
+    predicted_parameters().to_csv(root / "evaluation" / "predicted_parameters.csv", index=False)
+    figures = []
+    for number, name in FIGURE_FILES.items():
+        png = root / "figures" / name
+        write_figure(png, number)
+        png.with_suffix(".pdf").write_bytes(b"%PDF-1.4 fixture\n")
+        figures += [png, png.with_suffix(".pdf")]
+    paper = []
+    if with_paper:
+        (root / "paper").mkdir(exist_ok=True)
+        for name in ("paper.html", "paper.ipynb"):
+            (root / "paper" / name).write_text("fixture\n")
+            paper.append(root / "paper" / name)
+    base = time.time() - 3600
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (base, base))
+    for path in figures:
+        os.utime(path, (base + 600, base + 600))
+    for path in paper:
+        os.utime(path, (base + 1200, base + 1200))
+    return root

@@ -1,0 +1,147 @@
+"""The paper builds from fixture results, embeds every figure, and quotes only numbers from files.
+
+One build of the notebook (``virialff.paper.build.build_paper``, the function the ``paper`` rule
+calls) serves the checks of this module; it takes about 15 s.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.paper.fixtures_tree import FIGURE_FILES, make_results_tree
+from virialff.paper.build import REPO_ROOT, build_paper
+from virialff.paper.numbers import format_number, get_path, load_file
+from virialff.paper.tables import base_pair_values
+
+pytestmark = pytest.mark.timeout(180)
+
+NOTEBOOK = REPO_ROOT / "paper" / "paper.py"
+
+
+def visible_text(page: str) -> str:
+    """The text a reader sees: no scripts, styles or tags; entities decoded; spaces collapsed."""
+    page = re.sub(r"<(script|style)\b[^>]*>.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return re.sub(r"\s+", " ", html.unescape(page))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Build the paper once from the fixture tree (with the ablation metrics)."""
+    tmp = tmp_path_factory.mktemp("paper")
+    results = make_results_tree(tmp / "results")
+    html_path = build_paper(NOTEBOOK, tmp / "paper.ipynb", tmp / "paper.html", results=results)
+    page = html_path.read_text(encoding="utf-8")
+    nb = json.loads((tmp / "paper.ipynb").read_text())
+    return {"results": results, "page": page, "text": visible_text(page), "nb": nb}
+
+
+def provenance(nb: dict) -> list[dict]:
+    """The ``application/json`` records of the notebook's last section."""
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "application/json" in data and "numbers" in data["application/json"]:
+                return data["application/json"]["numbers"]
+    raise AssertionError("no provenance records in the notebook")
+
+
+def test_every_figure_is_embedded(built: dict) -> None:
+    page = re.sub(r"\s", "", built["page"])
+    for number, name in FIGURE_FILES.items():
+        png = (built["results"] / "figures" / name).read_bytes()
+        encoded = base64.b64encode(png).decode()
+        assert f"data:image/png;base64,{encoded}" in page, f"Fig. {number} ({name}) not embedded"
+        assert f"Fig. {number}." in built["text"]
+
+
+def test_html_is_self_contained(built: dict) -> None:
+    assert not re.search(r"<img[^>]+src=\"(?!data:)", built["page"]), "an image is linked, not embedded"
+
+
+def test_table1_is_there(built: dict) -> None:
+    text = built["text"]
+    assert "Table 1." in text
+    table = pd.read_csv(built["results"] / "tables" / "table01_base_pairs.csv")
+    for value in table.select_dtypes("number").stack().dropna():
+        assert f"{value:.1f}" in text
+
+
+def test_no_placeholders(built: dict) -> None:
+    text = built["text"]
+    for word in ("nan", "None", "TODO", "NaN", "Traceback", "undefined"):
+        assert not re.search(rf"\b{word}\b", text), f"'{word}' appears in the paper"
+    assert "not available: ANI-2x weights cannot be downloaded" in text
+
+
+def test_every_quoted_number_matches_its_file(built: dict) -> None:
+    records = provenance(built["nb"])
+    assert len(records) > 40
+    results = built["results"]
+    molecules = pd.read_csv(results / "dataset" / "molecules.csv")
+    table = base_pair_values(pd.read_csv(results / "tables" / "table01_base_pairs.csv"))
+    checked = 0
+    for rec in records:
+        source, key, text = rec["source"], rec["key"], rec["text"]
+        assert text in built["text"] or key in {"run_name", "data_scale"}, f"{text} ({source} {key})"
+        if source.endswith((".json", ".yaml")) and " " not in source:
+            path = (results / source.removeprefix("results/") if source.startswith("results/")
+                    else REPO_ROOT / source)
+            if key in {"run_name", "data_scale"}:
+                assert text == get_path(load_file(path), key)
+                checked += 1
+                continue
+            value = get_path(load_file(path), key)
+            digits = len(text.split(".")[1]) if "." in text else 0
+            assert text == format_number(value, digits) if digits else text == f"{value:,}", rec
+            checked += 1
+        elif source.endswith("molecules.csv"):
+            split = key.removeprefix("rows with split == ")
+            expected = len(molecules) if key == "rows" else int((molecules["split"] == split).sum())
+            assert text == f"{expected:,}", rec
+            checked += 1
+        elif source.endswith("table01_base_pairs.csv"):
+            if " − " in key:
+                pair = key.split()[-1]
+                expected = table["virialff"][pair] - table["reference"][pair]
+            else:
+                method, pair = key.split()
+                expected = table[method][pair]
+            assert text == f"{expected:.1f}", rec
+            checked += 1
+    assert checked == len(records) - 1  # the ablation difference is derived from two files
+
+
+def test_key_metrics_are_quoted(built: dict) -> None:
+    """Spot check: the headline numbers of each metrics file appear formatted in the text."""
+    text = built["text"]
+    for name in ("total", "kinetic", "s66", "conformers", "base_pairs", "total_scratch"):
+        metrics = json.loads((built["results"] / "metrics" / f"{name}.json").read_text())
+        assert f"{metrics['mae_kcal_mol']:.2f}" in text, name
+        assert f"{metrics['rmse_kcal_mol']:.2f}" in text, name
+    assert "2.2" in text and "6.1" in text and "1.7" in text and "1.4" in text  # published
+    assert "used the demo configuration" in text and "not a reproduction" in text
+
+
+def test_missing_ablation_and_baseline_say_not_available(tmp_path: Path) -> None:
+    """Without total_scratch.json and with an empty methods block, the text says why."""
+    results = make_results_tree(tmp_path / "results", with_scratch=False)
+    s66 = json.loads((results / "metrics" / "s66.json").read_text())
+    s66["methods"]["gfn2_xtb"] = {"available": False, "reason": None, "n": 0,
+                                  "mae_kcal_mol": None, "rmse_kcal_mol": None}
+    s66["rmse_kcal_mol"] = float("nan")
+    (results / "metrics" / "s66.json").write_text(json.dumps(s66))
+    out = build_paper(NOTEBOOK, tmp_path / "p.ipynb", tmp_path / "p.html", results=results)
+    text = visible_text(out.read_text(encoding="utf-8"))
+    assert "Ablation: not available: results/metrics/total_scratch.json was not produced" in text
+    assert "not available: the method did not run" in text
+    assert "RMSE of not available: the value is missing or not a finite number" in text
+    for word in ("nan", "None", "NaN", "TODO"):
+        assert not re.search(rf"\b{word}\b", text), word

@@ -1,0 +1,71 @@
+"""One Psi4 process for many jobs: per-job errors stay per job, results come back structured."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qc_support import needs_psi4
+
+from virialff.qc.psi4_process import Psi4Job, Psi4Settings, run_psi4_jobs
+
+WATER_SYMBOLS = ["O", "H", "H"]
+WATER_ANGSTROM = np.array([[0.0, 0.0, 0.1173], [0.0, 0.7572, -0.4692], [0.0, -0.7572, -0.4692]])
+SETTINGS = Psi4Settings(memory="500 MB", threads=1,
+                        options={"scf_type": "df", "e_convergence": 1e-8, "d_convergence": 1e-8})
+
+
+def water_job(job_id: str, **kwargs) -> Psi4Job:
+    return Psi4Job(job_id, WATER_SYMBOLS, WATER_ANGSTROM, method="hf", basis="sto-3g", **kwargs)
+
+
+@pytest.mark.psi4
+@needs_psi4
+def test_a_non_converging_scf_fails_alone_and_the_next_job_still_runs():
+    results = run_psi4_jobs(
+        [water_job("stuck", options={"maxiter": 2}), water_job("fine")], SETTINGS
+    )
+    stuck, fine = results
+    assert not stuck.ok
+    assert stuck.error_kind == "scf_not_converged"
+    assert "stuck" in stuck.error_message
+    assert fine.ok
+    assert fine.energy_hartree == pytest.approx(-74.96, abs=0.02)  # HF/STO-3G water
+    assert fine.scf_iterations is not None and fine.scf_iterations > 2
+    assert fine.atomic_numbers == [8, 1, 1]
+    np.testing.assert_allclose(fine.positions_angstrom, WATER_ANGSTROM, atol=1e-10)
+
+
+@pytest.mark.psi4
+@needs_psi4
+def test_counterpoise_jobs_return_the_interaction_energy_and_psi4_variables():
+    dimer = Psi4Job("dimer", WATER_SYMBOLS * 2, np.vstack([WATER_ANGSTROM, WATER_ANGSTROM + 3.0]),
+                    method="hf", basis="sto-3g", fragment_sizes=[3, 3], bsse_type="cp")
+    (result,) = run_psi4_jobs([dimer], SETTINGS)
+    assert result.ok, result.error_message
+    cp = result.variables["COUNTERPOISE CORRECTED INTERACTION ENERGY"]
+    assert result.energy_hartree == pytest.approx(cp)
+    assert abs(cp) < 0.01  # a weakly bound pair: a few kcal/mol at most
+
+
+@pytest.mark.psi4
+@needs_psi4
+def test_a_timeout_fails_every_unfinished_job_with_a_reason():
+    slow = Psi4Settings(memory="500 MB", threads=1, timeout_s=0.5)
+    results = run_psi4_jobs([water_job("a"), water_job("b")], slow)
+    assert [r.ok for r in results] == [False, False]
+    assert all(r.error_kind == "psi4_failed" and "timed out" in r.error_message for r in results)
+
+
+def test_a_missing_psi4_executable_fails_every_job_without_raising(tmp_path):
+    settings = Psi4Settings(executable=str(tmp_path / "no-psi4"))
+    (result,) = run_psi4_jobs([water_job("w")], settings)
+    assert not result.ok
+    assert result.error_kind == "psi4_failed"
+    assert "not found" in result.error_message
+
+
+def test_job_validation():
+    with pytest.raises(ValueError, match="unique"):
+        run_psi4_jobs([water_job("w"), water_job("w")], SETTINGS)
+    with pytest.raises(ValueError, match="positions shape"):
+        Psi4Job("w", ["O"], WATER_ANGSTROM, method="hf", basis="sto-3g").to_json()
