@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
-from virialff.paper.numbers import NOT_AVAILABLE, MissingValue, Quoter, format_number
+from virialff.paper.numbers import NOT_AVAILABLE, MissingValueError, Quoter, format_number
 from virialff.paper.published import PUBLISHED_SOURCE as PUB
 from virialff.paper.tables import (
     BASE_PAIRS,
@@ -94,7 +94,7 @@ def run_field(field: str) -> str:
         if Q.has(source):
             try:
                 return str(Q.raw(source, field))
-            except MissingValue:
+            except MissingValueError:
                 continue
     return f"{NOT_AVAILABLE}: no metrics file names the {field}"
 
@@ -103,7 +103,7 @@ def method_rows(source: str) -> list[list[str]]:
     """One row per method of a benchmark metrics file: label, N, MAE, RMSE (or why not)."""
     try:
         methods = Q.raw(source, "methods")
-    except MissingValue as error:
+    except MissingValueError as error:
         return [["all methods", f"{NOT_AVAILABLE}: {error.reason}", "", ""]]
     rows = []
     order = [key for key in METHOD_LABELS if key in methods]
@@ -276,7 +276,7 @@ try:
     md("Molecules per stage of the workflow (`results/dataset/summary.json`; a failed molecule is "
        "left out downstream and counted here with its reason):\n\n"
        + md_table(["stage / count", "molecules"], rows, ["l", "r"]))
-except MissingValue as error:
+except MissingValueError as error:
     md(f"Per-stage counts: {NOT_AVAILABLE}: {error.reason}.")
 
 figure(1, "Numbers of atoms of each element per molecule in the training, validation and test "

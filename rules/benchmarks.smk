@@ -88,6 +88,7 @@ rule s66_dft_cp:
         f"{LOGS}/s66_dft_cp/s66.benchmark.tsv"
     params:
         descriptors=config["descriptors"],
+        scf_options={"e_convergence": 1.0e-6, "d_convergence": 1.0e-6},
         dft_max_dimers=EVALUATION.get("s66", {}).get("dft_max_dimers", 66),
         chunk_size=EVALUATION.get("s66", {}).get("dft_chunk_size", 8),
     threads: config["descriptors"]["threads"]

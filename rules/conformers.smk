@@ -54,6 +54,7 @@ rule conformer_dft:
         f"{LOGS}/conformer_dft/conformers.benchmark.tsv"
     params:
         descriptors=config["descriptors"],
+        scf_options={"e_convergence": 1.0e-6, "d_convergence": 1.0e-6},
         dft_optimize=CONFORMERS_CFG["dft_optimize"],
         chunk_size=50,
     threads: config["descriptors"]["threads"]

@@ -38,6 +38,7 @@ rule plot_fig04:
 rule plot_fig13:
     input:
         parameters=f"{RESULTS}/evaluation/predicted_parameters.csv",
+        charges=f"{RESULTS}/evaluation/predicted_charges.csv",  # for the Coulomb part of E_LR
     output:
         png=report(
             f"{FIGURES}/fig13_pair_potentials.png",

@@ -3,9 +3,6 @@
 # conformer passes through unless geometry.reoptimize_qmugs. Failures go to the status table.
 # Outputs are pulled by the dataset stage; nothing is added to FINAL_TARGETS here.
 
-MOLECULES_PER_SHARD = config["sharding"]["molecules_per_shard"]
-
-
 rule geometry:
     input:
         molecules=f"{RESULTS}/dataset/molecules.csv",
@@ -23,7 +20,7 @@ rule geometry:
     resources:
         mem_mb=2000,
         # xtb --opt of a QMugs-sized molecule takes up to a few minutes on one core.
-        runtime=10 + 3 * MOLECULES_PER_SHARD,
+        runtime=10 + 3 * config["sharding"]["molecules_per_shard"],
     conda:
         "../envs/xtb.yaml"
     script:

@@ -62,4 +62,9 @@ rule paper:
         "../scripts/build_paper.py"
 
 
-FINAL_TARGETS.extend([f"{RESULTS}/paper/paper.html", f"{RESULTS}/paper/paper.ipynb"])
+# Every figure is a final target too: Snakemake does not rebuild a missing input of an up-to-date
+# paper, but it does rebuild a missing final target, and then the paper because its input changed.
+FINAL_TARGETS.extend(
+    expand(f"{RESULTS}/figures/{{name}}.png", name=PAPER_FIGURES)
+    + [f"{RESULTS}/paper/paper.html", f"{RESULTS}/paper/paper.ipynb"]
+)

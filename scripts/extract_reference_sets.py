@@ -101,7 +101,8 @@ def nuclear_repulsion_hartree(symbols: list[str], xyz_angstrom: list[tuple]) -> 
     total = 0.0
     for i in range(len(symbols)):
         for j in range(i + 1, len(symbols)):
-            r = sum((a - b) ** 2 for a, b in zip(xyz_angstrom[i], xyz_angstrom[j])) ** 0.5
+            pairs = zip(xyz_angstrom[i], xyz_angstrom[j], strict=True)
+            r = sum((a - b) ** 2 for a, b in pairs) ** 0.5
             total += _Z[symbols[i]] * _Z[symbols[j]] / (r / BOHR_TO_ANGSTROM)
     return total
 
@@ -115,7 +116,8 @@ def _xyz_text(system_id: str, name: str, fragments: list[dict], source: str) -> 
     comment = (f'system_id={system_id} name="{name}" fragment_sizes={sizes} '
                f"fragment_charges={charges} fragment_multiplicities={mults} source={source}")
     lines = [str(len(symbols)), comment]
-    lines += [f"{s:<2s} {x:14.8f} {y:14.8f} {z:14.8f}" for s, (x, y, z) in zip(symbols, xyz)]
+    lines += [f"{s:<2s} {x:14.8f} {y:14.8f} {z:14.8f}"
+              for s, (x, y, z) in zip(symbols, xyz, strict=True)]
     return "\n".join(lines) + "\n"
 
 

@@ -6,6 +6,7 @@ Columns: reference (data/references/mo2006_base_pairs.yaml), this model, ANI, GF
 """
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import yaml
@@ -15,9 +16,9 @@ from virialff.evaluate.base_pairs_table import build_table01, table01_markdown
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 combined = pd.read_csv(snakemake.input.table)
-metrics = json.loads(open(snakemake.input.metrics).read())
-reference = yaml.safe_load(open(snakemake.input.reference))
+metrics = json.loads(Path(snakemake.input.metrics).read_text())
+reference = yaml.safe_load(Path(snakemake.input.reference).read_text())
 table = build_table01(combined, metrics)
 table.to_csv(snakemake.output.csv, index=False)
-open(snakemake.output.md, "w").write(table01_markdown(table, metrics, reference))
+Path(snakemake.output.md).write_text(table01_markdown(table, metrics, reference))
 log.info("table01:\n%s", table.to_string(index=False))

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from virialff.plots.dataset import plot_energy_per_atom
 from virialff.data.logs import setup_logging
+from virialff.plots.dataset import plot_energy_per_atom
 from virialff.plots.style import apply_theme, save_figure
 
 log = setup_logging(snakemake.log[0], "virialff.plots")

@@ -3,12 +3,14 @@
 import pandas as pd
 
 from virialff.data.logs import setup_logging
-from virialff.plots.pair_potentials import draw_pair_potentials
+from virialff.plots.pair_potentials import attach_charges, draw_pair_potentials
 from virialff.plots.style import apply_theme, save_figure
 
 log = setup_logging(snakemake.log[0], "virialff.plots")
 apply_theme()
 table = pd.read_csv(snakemake.input.parameters)
+if snakemake.input.get("charges"):
+    table = attach_charges(table, pd.read_csv(snakemake.input.charges))
 fig, with_charges = draw_pair_potentials(table, max_pairs=snakemake.params.max_pairs,
                                          seed=snakemake.params.seed)
 save_figure(fig, snakemake.output.png)

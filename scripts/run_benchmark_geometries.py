@@ -18,7 +18,7 @@ relax = benchmark == "base_pairs"
 optimized, status = optimize_systems(systems, relax_monomers=relax, xtb_settings=settings,
                                      log_path=snakemake.log[0] + ".xtb")
 write_systems_json(optimized, snakemake.output.geometries, benchmark=benchmark,
-                   optimizer="GFN2-xTB (xtb --opt %s)" % settings.optimization_level,
+                   optimizer=f"GFN2-xTB (xtb --opt {settings.optimization_level})",
                    monomers="relaxed" if relax else "vertical (cut out of the optimised complex)")
 status.write(snakemake.output.status)
 for record in status.records:

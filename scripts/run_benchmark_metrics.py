@@ -7,6 +7,8 @@ all 66; ``methods.dft``: DFT-CP against CCSD(T)/CBS (Fig. 8).
 Base pairs: every method against the reference of data/references/mo2006_base_pairs.yaml.
 """
 
+from pathlib import Path
+
 import yaml
 
 from virialff.data.logs import setup_logging
@@ -36,7 +38,7 @@ if benchmark == "s66":
         "dft_max_dimers": snakemake.params.dft_max_dimers,
     }
 else:
-    refs = yaml.safe_load(open(snakemake.input.reference))
+    refs = yaml.safe_load(Path(snakemake.input.reference).read_text())
     for system in bundled:
         system.extra["jsch_kcal_mol"] = system.reference_kcal_mol
         system.reference_kcal_mol = float(refs["base_pairs"][system.system_id][

@@ -18,6 +18,8 @@ from virialff.qc.psi4_energies import (
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 descriptors = snakemake.params.descriptors
 settings = settings_from_config({**descriptors, "threads": snakemake.threads})
+# Energies differences only: 1e-6 Eh (6e-4 kcal/mol) SCF convergence is ample and saves cycles.
+settings.options.update(snakemake.params.scf_options)
 payload = read_conformers(snakemake.input.conformers)
 items = [{"item_id": it["conformer_id"], "symbols": it["symbols"],
           "positions_angstrom": it["positions_angstrom"], "molecule_id": it["molecule_id"]}

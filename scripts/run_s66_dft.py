@@ -10,6 +10,8 @@ from virialff.qc.psi4_energies import settings_from_config
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 settings = settings_from_config({**snakemake.params.descriptors, "threads": snakemake.threads})
+# Energies differences only: 1e-6 Eh (6e-4 kcal/mol) SCF convergence is ample and saves cycles.
+settings.options.update(snakemake.params.scf_options)
 systems = read_systems_json(snakemake.input.geometries)
 workdir = Path(snakemake.output.predictions).parent / "dft_cp_work"
 table = dft_cp_table(systems, snakemake.params.dft_max_dimers, settings,

@@ -152,14 +152,15 @@ def test_workflow_trains_through_slurm(slurm, tmp_path):
     config = ["--configfile", "tests/cluster/config.yaml"]
 
     listed = subprocess.run(
-        [SNAKEMAKE, "-n", "--quiet", "rules", *config, *targets],
+        [SNAKEMAKE, "-n", *targets, *config],
         cwd=work, capture_output=True, text=True, timeout=120,
     )
     assert listed.returncode == 0, f"dry run failed:\n{listed.stdout}\n{listed.stderr}"
 
     before = set(slurm.submitted_job_ids())
     started = time.monotonic()
-    done = snakemake_on_slurm(work, profile, *config, *targets, timeout=420)
+    # Targets before --configfile, which takes every following word as a config file.
+    done = snakemake_on_slurm(work, profile, *targets, *config, timeout=420)
     wall = time.monotonic() - started
     assert done.returncode == 0, _explain(done, slurm)
     print(f"workflow through SLURM: {wall:.0f} s")

@@ -1,4 +1,4 @@
-"""Build a small fixture results tree: committed metrics/tables plus generated PNGs and parameters."""
+"""A small fixture results tree: committed metrics and tables, generated PNGs and parameters."""
 
 from __future__ import annotations
 
@@ -69,6 +69,20 @@ def predicted_parameters(n_molecules: int = 6, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def predicted_charges(pairs: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
+    """Per-atom charges (``molecule_id, split, atom, element, charge_e``) for the pair table."""
+    rng = np.random.default_rng(seed)
+    atoms = pd.concat([
+        pairs[["molecule_id", "split", "atom_i", "element_i"]].set_axis(
+            ["molecule_id", "split", "atom", "element"], axis=1),
+        pairs[["molecule_id", "split", "atom_j", "element_j"]].set_axis(
+            ["molecule_id", "split", "atom", "element"], axis=1),
+    ]).drop_duplicates(["molecule_id", "atom"]).sort_values(["molecule_id", "atom"])
+    base = {"H": 0.1, "C": -0.05, "N": -0.3, "O": -0.4}
+    atoms["charge_e"] = [base[e] + rng.normal(0, 0.02) for e in atoms["element"]]
+    return atoms.reset_index(drop=True)
+
+
 def make_results_tree(root: Path, with_scratch: bool = True, with_paper: bool = False) -> Path:
     """Copy the committed fixtures to ``root`` and add 13 figures (PNG + PDF) and parameters.
 
@@ -80,7 +94,9 @@ def make_results_tree(root: Path, with_scratch: bool = True, with_paper: bool = 
     if not with_scratch:
         (root / "metrics" / "total_scratch.json").unlink()
     (root / "evaluation").mkdir(parents=True, exist_ok=True)
-    predicted_parameters().to_csv(root / "evaluation" / "predicted_parameters.csv", index=False)
+    pairs = predicted_parameters()
+    pairs.to_csv(root / "evaluation" / "predicted_parameters.csv", index=False)
+    predicted_charges(pairs).to_csv(root / "evaluation" / "predicted_charges.csv", index=False)
     figures = []
     for number, name in FIGURE_FILES.items():
         png = root / "figures" / name

@@ -63,7 +63,8 @@ def test_every_figure_is_embedded(built: dict) -> None:
 
 
 def test_html_is_self_contained(built: dict) -> None:
-    assert not re.search(r"<img[^>]+src=\"(?!data:)", built["page"]), "an image is linked, not embedded"
+    linked = re.search(r"<img[^>]+src=\"(?!data:)", built["page"])
+    assert not linked, "an image is linked, not embedded"
 
 
 def test_table1_is_there(built: dict) -> None:
@@ -90,7 +91,8 @@ def test_every_quoted_number_matches_its_file(built: dict) -> None:
     checked = 0
     for rec in records:
         source, key, text = rec["source"], rec["key"], rec["text"]
-        assert text in built["text"] or key in {"run_name", "data_scale"}, f"{text} ({source} {key})"
+        quoted = text in built["text"] or key in {"run_name", "data_scale"}
+        assert quoted, f"{text} ({source} {key})"
         if source.endswith((".json", ".yaml")) and " " not in source:
             path = (results / source.removeprefix("results/") if source.startswith("results/")
                     else REPO_ROOT / source)

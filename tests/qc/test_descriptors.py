@@ -73,6 +73,15 @@ class TestComputedShard:
             residual -= m["kinetic_hartree"]
             assert abs(residual) < 1e-8, m["molecule_id"]
 
+    def test_density_and_kinetic_matrix_share_the_ao_basis(self, descriptor_shard):
+        # Independent of the partition: Tr(D S) = N electrons and Tr(D (K + V)) = Psi4's
+        # "ONE-ELECTRON ENERGY", so D is the converged total density in K's basis.
+        for index, n_electrons in ((0, 10), (1, 26)):
+            raw = json.loads(
+                (descriptor_shard["workdir"] / "results" / f"{index}.json").read_text())
+            assert raw["n_electrons_from_density"] == pytest.approx(n_electrons, abs=1e-6)
+            assert abs(raw["one_electron_residual_hartree"]) < 1e-5
+
     def test_virial_ratio_is_close_to_one(self, descriptors):
         ratio = descriptors["kinetic_hartree"] / -descriptors["energy_hartree"]
         assert np.all((ratio > 0.97) & (ratio < 1.01)), ratio

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from virialff.evaluate.baselines.base import Baseline, BaselineUnavailable
+from virialff.evaluate.baselines.base import Baseline, BaselineUnavailableError
 
 CONFORMER_COLUMNS: tuple[str, ...] = (
     "molecule_id", "conformer_id", "method", "available", "reason", "status", "message",
@@ -42,8 +42,10 @@ def rotatable_bonds(smiles: str) -> int:
 
 
 def candidate_molecules(molecules: pd.DataFrame, min_heavy_atoms: int, max_heavy_atoms: int,
-                        elements: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Molecules with ``min..max`` heavy atoms, most flexible first (then fewest atoms).
+                        elements: tuple[str, ...] | None = None,
+                        min_rotatable_bonds: int = 2) -> pd.DataFrame:
+    """Molecules with ``min..max`` heavy atoms: those with at least ``min_rotatable_bonds``
+    first, fewest atoms first among them (cheapest DFT reference).
 
     Args:
         molecules: a table with ``smiles`` and optionally ``molecule_id``, ``name``, ``split``.
@@ -76,8 +78,12 @@ def candidate_molecules(molecules: pd.DataFrame, min_heavy_atoms: int, max_heavy
         })
     table = pd.DataFrame(rows, columns=["molecule_id", "name", "smiles", "split",
                                         "n_heavy_atoms", "n_rotatable_bonds", "n_atoms"])
-    return table.sort_values(["n_rotatable_bonds", "n_atoms", "molecule_id"],
-                             ascending=[False, True, True]).reset_index(drop=True)
+    # Flexible molecules (>= min_rotatable_bonds) first, the cheapest (fewest atoms, so the
+    # fewest basis functions for the DFT reference) first among them.
+    table["flexible"] = table["n_rotatable_bonds"] >= min_rotatable_bonds
+    table = table.sort_values(["flexible", "n_atoms", "n_rotatable_bonds", "molecule_id"],
+                              ascending=[False, True, False, True]).reset_index(drop=True)
+    return table.drop(columns="flexible")
 
 
 def spread_subset(n_available: int, n_keep: int | None) -> list[int]:
@@ -134,7 +140,7 @@ def conformer_table(baseline: Baseline, payload: dict) -> pd.DataFrame:
         try:
             energy = float(baseline.energies([mol])[0])
             message = baseline.messages[0]
-        except BaselineUnavailable as error:
+        except BaselineUnavailableError as error:
             return conformer_table_unavailable(baseline.key, items, str(error))
         status = "ok" if np.isfinite(energy) and not message else "failed"
         rows.append({**b, "available": True, "reason": "", "status": status,

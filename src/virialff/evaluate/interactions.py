@@ -24,7 +24,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from virialff.evaluate.baselines.base import Baseline, BaselineUnavailable
+from virialff.evaluate.baselines.base import Baseline, BaselineUnavailableError
 from virialff.evaluate.systems import System, interaction_energy_kcal_mol, system_mols
 
 PREDICTION_COLUMNS: tuple[str, ...] = (
@@ -78,7 +78,7 @@ def interaction_table(baseline: Baseline, systems: list[System],
             mol.SetProp("_Name", f"{system.system_id}_{label}")
         try:
             energies = baseline.energies([mols.complex, *mols.monomers])
-        except BaselineUnavailable as error:  # became unavailable mid-run
+        except BaselineUnavailableError as error:  # became unavailable mid-run
             return unavailable_table(baseline.key, ids, str(error))
         problems = [m for m in baseline.messages if m]
         row["e_complex_kcal_mol"] = energies[0]

@@ -1,4 +1,6 @@
-"""Error statistics and the benchmark metrics files (``results/metrics/{s66,base_pairs,conformers}.json``).
+"""Error statistics and the benchmark metrics files.
+
+Files: ``results/metrics/{s66,base_pairs,conformers}.json``.
 
 Format (docs/data-formats.md, "Benchmarks")::
 

@@ -188,7 +188,7 @@ def mol_from_xyz(symbols: list[str], positions_angstrom: np.ndarray, charge: int
 
     positions = np.asarray(positions_angstrom, dtype=float).reshape(-1, 3)
     block = f"{len(symbols)}\n\n" + "\n".join(
-        f"{s} {x:.10f} {y:.10f} {z:.10f}" for s, (x, y, z) in zip(symbols, positions))
+        f"{s} {x:.10f} {y:.10f} {z:.10f}" for s, (x, y, z) in zip(symbols, positions, strict=True))
     mol = Chem.MolFromXYZBlock(block)
     if mol is None:
         raise ValueError("RDKit could not read the XYZ block")

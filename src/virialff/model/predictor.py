@@ -140,6 +140,12 @@ class Predictor:
         metadata.pop("state_dict")
         return cls(model, metadata, device="cpu")
 
+    def astype(self, dtype: torch.dtype) -> Predictor:
+        """Cast the model (e.g. to ``torch.float64`` for finite-difference checks); returns self."""
+        self.model = self.model.to(dtype)
+        self.dtype = dtype
+        return self
+
     def save(self, path: str | Path) -> None:
         """Write this predictor's model as a model file (see module docstring)."""
         payload = dict(self.metadata)

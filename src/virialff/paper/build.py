@@ -49,7 +49,9 @@ def execute_notebook(
 
     root = Path(root).resolve()
     nb = jupytext.read(str(notebook_py))
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3", "display_name": "Python 3", "language": "python",
+    }
     python_path = os.pathsep.join(
         [str(root / "src")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     )

@@ -21,7 +21,7 @@ import yaml
 NOT_AVAILABLE = "not available"
 
 
-class MissingValue(LookupError):
+class MissingValueError(LookupError):
     """A quoted value is missing from its file (or the file is missing); ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:
@@ -39,11 +39,11 @@ def is_number(value: Any) -> bool:
 def format_number(value: Any, digits: int = 2) -> str:
     """Format ``value`` for the text: integers with thousands separators, floats with ``digits``.
 
-    Non-numbers, NaN and infinities raise :class:`MissingValue` (callers print
+    Non-numbers, NaN and infinities raise :class:`MissingValueError` (callers print
     ``not available: ...`` instead).
     """
     if not is_number(value):
-        raise MissingValue("the value is missing or not a finite number")
+        raise MissingValueError("the value is missing or not a finite number")
     if isinstance(value, int):
         return f"{value:,}"
     return f"{float(value):.{digits}f}"
@@ -54,15 +54,15 @@ def get_path(data: Mapping[str, Any], key: str) -> Any:
     node: Any = data
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            raise MissingValue(f"no '{key}'")
+            raise MissingValueError(f"no '{key}'")
         node = node[part]
     return node
 
 
 def load_file(path: Path) -> Any:
-    """Read a JSON or YAML file; a missing file raises :class:`MissingValue`."""
+    """Read a JSON or YAML file; a missing file raises :class:`MissingValueError`."""
     if not path.exists():
-        raise MissingValue(f"{path.name} was not produced")
+        raise MissingValueError(f"{path.name} was not produced")
     text = path.read_text()
     if path.suffix in {".yaml", ".yml"}:
         return yaml.safe_load(text)
@@ -90,7 +90,7 @@ class Quoter:
         return self.root / source, source
 
     def data(self, source: str) -> Any:
-        """The parsed content of ``source`` (cached); raises :class:`MissingValue` if absent."""
+        """Parsed content of ``source`` (cached); raises :class:`MissingValueError` if absent."""
         path, _ = self._resolve(source)
         if path not in self._cache:
             self._cache[path] = load_file(path)
@@ -101,7 +101,7 @@ class Quoter:
         try:
             data = self.data(source)
             return key is None or is_number(get_path(data, key))
-        except MissingValue:
+        except MissingValueError:
             return False
 
     def raw(self, source: str, key: str) -> Any:
@@ -109,7 +109,7 @@ class Quoter:
         return get_path(self.data(source), key)
 
     def quote(self, source: str, key: str, digits: int = 2) -> str:
-        """Formatted number at ``key`` in ``source``, recorded; raises :class:`MissingValue`."""
+        """The number at ``key`` of ``source``, formatted and recorded (or MissingValueError)."""
         value = self.raw(source, key)
         text = format_number(value, digits)
         self.record(text, value, source, key)
@@ -119,7 +119,7 @@ class Quoter:
         """Like :meth:`quote`, but a missing value returns ``not available: <reason>``."""
         try:
             return self.quote(source, key, digits)
-        except MissingValue as error:
+        except MissingValueError as error:
             return f"{NOT_AVAILABLE}: {missing or error.reason}"
 
     def record(self, text: str, value: Any, source: str, key: str) -> str:

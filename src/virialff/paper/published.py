@@ -1,4 +1,4 @@
-"""The numbers published in Terets' & Nikolayenko (2026), from ``data/published/terets2026.yaml``."""
+"""The numbers published by Terets' & Nikolayenko (2026): ``data/published/terets2026.yaml``."""
 
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def draw_architecture(
     _arrow(ax, (66.9, 37), (73.2, 37))
     _arrow(ax, (67.9, 14), (73.2, 14))
     _arrow(ax, (67.9, 16), (73.2, 34.5), text="", rad=0.0)
-    ax.text(68.5, 25.5, "C_0, C_1", fontsize=6.3, color="#333333", ha="left", va="center")
+    ax.text(69.5, 26.5, "C_0, C_1", fontsize=6.3, color="#333333", ha="right", va="center")
     _arrow(ax, (84, 27.8), (84, 32.3))
     _arrow(ax, (84, 23.3), (84, 18.7))
     _box(ax, 110, 25.5, 16, 14, "E = E_lin(N)\n+ Σ_pairs\n(E_SR + E_LR)\n\nloss: MAE vs E_DFT",

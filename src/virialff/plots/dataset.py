@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from virialff.chem.elements import SUPPORTED_ELEMENTS
 from virialff.plots.style import SPLIT_LABELS, SPLIT_ORDER, SPLIT_PALETTE
@@ -54,7 +55,7 @@ def _present(table: pd.DataFrame) -> list[str]:
 
 def _stamp(fig, run_label: str) -> None:  # noqa: ANN001
     if run_label:
-        fig.text(0.995, 0.005, run_label, ha="right", va="bottom", fontsize=7, color="0.4")
+        fig.text(0.995, 0.995, run_label, ha="right", va="top", fontsize=7, color="0.4")
 
 
 def _step_hist(ax, table: pd.DataFrame, column: str, discrete: bool, bins=None) -> None:  # noqa: ANN001
@@ -63,6 +64,9 @@ def _step_hist(ax, table: pd.DataFrame, column: str, discrete: bool, bins=None) 
         sns.histplot(x=values, ax=ax, discrete=discrete, bins="auto" if bins is None else bins,
                      stat="probability", element="step", fill=False,
                      color=SPLIT_PALETTE[split], linewidth=1.4, label=split)
+    ax.set_ylim(bottom=0)
+    if discrete:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def plot_element_counts(table: pd.DataFrame, run_label: str = ""):  # noqa: ANN201 - Figure
@@ -77,8 +81,6 @@ def plot_element_counts(table: pd.DataFrame, run_label: str = ""):  # noqa: ANN2
         ax.set_ylabel("fraction of molecules")
         top = int(table[column].max()) if len(table) else 0
         ax.set_xlim(-0.7, max(top, 1) + 0.7)
-        if top <= 10:
-            ax.set_xticks(range(0, max(top, 1) + 1))
     handles = [plt.Line2D([], [], color=SPLIT_PALETTE[s], lw=1.4) for s in SPLIT_ORDER]
     fig.legend(handles, [labels[s] for s in SPLIT_ORDER], loc="outside upper center", ncol=3,
                frameon=False)

@@ -4,9 +4,10 @@ For each pair kind (C–C, C–H, O–H, N–H) and for bonded and non-bonded pa
 energy is evaluated on a distance grid for every predicted pair of that kind in
 ``results/evaluation/predicted_parameters.csv`` (a seeded sample of at most ``max_pairs``), and
 the median curve is drawn with its interquartile band: a "typical" pair, without averaging
-parameters that do not add up. The Coulomb part of E_LR needs the two atoms' charges; it is
-included when the parameter table carries them (``charge_i``, ``charge_j``), otherwise the
-figure says that E_LR is the Lennard-Jones part only.
+parameters that do not add up. The Coulomb part of E_LR needs the two atoms' charges in their
+molecule: :func:`attach_charges` joins them from ``results/evaluation/predicted_charges.csv``
+(``molecule_id, split, atom, element, charge_e``) as ``charge_i``, ``charge_j``; without charges
+the figure says that E_LR is the Lennard-Jones part only.
 """
 
 from __future__ import annotations
@@ -42,34 +43,45 @@ def pair_energy_components(
 
     from virialff.model.potential import pair_energies_kcal_mol
 
-    params_t = torch.as_tensor(np.asarray(params, dtype=float), dtype=torch.float64)
+    params_t = torch.tensor(np.array(params, dtype=float), dtype=torch.float64)
     n_pairs = params_t.shape[0]
-    bonded_t = torch.as_tensor(np.asarray(bonded, dtype=bool))
-    charges = torch.zeros(2 * n_pairs, dtype=torch.float64)
+    bonded_t = torch.tensor(np.array(bonded, dtype=bool))
+    charge_i = torch.zeros(n_pairs, dtype=torch.float64)
+    charge_j = torch.zeros(n_pairs, dtype=torch.float64)
     if qiqj is not None:
         # Q_i = sqrt|QiQj|, Q_j = sign(QiQj)·sqrt|QiQj| reproduces the product exactly.
-        prod = torch.as_tensor(np.asarray(qiqj, dtype=float), dtype=torch.float64)
-        charges[0::2] = prod.abs().sqrt()
-        charges[1::2] = prod.sign() * prod.abs().sqrt()
-    pair_index = torch.stack([torch.arange(0, 2 * n_pairs, 2), torch.arange(1, 2 * n_pairs, 2)])
-    positions = torch.zeros(2 * n_pairs, 3, dtype=torch.float64)
+        prod = torch.tensor(np.array(qiqj, dtype=float), dtype=torch.float64)
+        charge_i = prod.abs().sqrt()
+        charge_j = prod.sign() * prod.abs().sqrt()
     grid = np.asarray(r, dtype=float)
     e_sr = np.empty((n_pairs, grid.size))
     e_lr = np.empty((n_pairs, grid.size))
+    chunk = max(1, 200_000 // max(n_pairs, 1))  # grid points per call: ≤ ~200k two-atom systems
     with torch.no_grad():
-        for g, distance in enumerate(grid):
-            positions[1::2, 0] = float(distance)
-            sr, lr = pair_energies_kcal_mol(positions, pair_index, bonded_t, charges, params_t)
-            e_sr[:, g] = sr.numpy()
-            e_lr[:, g] = lr.numpy()
+        for start in range(0, grid.size, chunk):
+            distances = torch.tensor(grid[start:start + chunk], dtype=torch.float64)
+            n = n_pairs * distances.numel()  # systems ordered grid-major: (g, p)
+            positions = torch.zeros(2 * n, 3, dtype=torch.float64)
+            positions[1::2, 0] = distances.repeat_interleave(n_pairs)
+            charges = torch.empty(2 * n, dtype=torch.float64)
+            charges[0::2] = charge_i.repeat(distances.numel())
+            charges[1::2] = charge_j.repeat(distances.numel())
+            pair_index = torch.stack([torch.arange(0, 2 * n, 2), torch.arange(1, 2 * n, 2)])
+            copies = distances.numel()
+            sr, lr = pair_energies_kcal_mol(positions, pair_index, bonded_t.repeat(copies),
+                                            charges, params_t.repeat(copies, 1))
+            stop = start + distances.numel()
+            e_sr[:, start:stop] = sr.reshape(distances.numel(), n_pairs).T.numpy()
+            e_lr[:, start:stop] = lr.reshape(distances.numel(), n_pairs).T.numpy()
     return e_sr, e_lr
 
 
 def lj_sigma_epsilon(c0: float, c1: float) -> tuple[float, float]:
     """σ (Å) and ε (kcal/mol) of |C1|/r¹² − |C0|/r⁶ = 4ε[(σ/r)¹² − (σ/r)⁶].
 
-    σ = (C1/C0)^(1/6) and ε = C0²/(4·C1) (:func:`virialff.model.potential.lennard_jones_parameters`);
-    the paper's Eq. 27 (σ = C0/C1) is not dimensionally right. The minimum is at 2^(1/6)·σ.
+    σ = (C1/C0)^(1/6) and ε = C0²/(4·C1), from
+    :func:`virialff.model.potential.lennard_jones_parameters`; the paper's Eq. 27 (σ = C0/C1) is
+    not dimensionally right. The minimum is at 2^(1/6)·σ.
     """
     from virialff.model.potential import lennard_jones_parameters
 
@@ -77,6 +89,19 @@ def lj_sigma_epsilon(c0: float, c1: float) -> tuple[float, float]:
         return float("nan"), float("nan")
     sigma, epsilon, _ = lennard_jones_parameters(float(c0), float(c1))
     return float(sigma), float(epsilon)
+
+
+def attach_charges(pairs: pd.DataFrame, charges: pd.DataFrame) -> pd.DataFrame:
+    """Add ``charge_i``, ``charge_j`` (e) to the pair table from the per-atom charge table.
+
+    Pairs whose atoms have no charge are dropped (they would otherwise carry NaN energies).
+    """
+    table = charges[["molecule_id", "atom", "charge_e"]]
+    out = pairs.merge(table.rename(columns={"atom": "atom_i", "charge_e": CHARGE_COLUMNS[0]}),
+                      on=["molecule_id", "atom_i"], how="left")
+    out = out.merge(table.rename(columns={"atom": "atom_j", "charge_e": CHARGE_COLUMNS[1]}),
+                    on=["molecule_id", "atom_j"], how="left")
+    return out.dropna(subset=list(CHARGE_COLUMNS)).reset_index(drop=True)
 
 
 def select_kind(table: pd.DataFrame, kind: Sequence[str], bonded: bool) -> pd.DataFrame:
@@ -123,12 +148,17 @@ def typical_curve(rows: pd.DataFrame, r: np.ndarray, bonded: bool, use_charges: 
     )
 
 
-def _ylim(curve: TypicalCurve) -> tuple[float, float]:
-    """A y range that shows the well and the start of the wall, not the r⁻¹² blow-up."""
-    values = np.concatenate([curve.total, curve.q25, curve.q75, curve.short_range,
-                             curve.long_range])
+def _ylim(curve: TypicalCurve, bonded: bool) -> tuple[float, float]:
+    """Bonded: the whole band. Non-bonded: the well and the start of the wall, not the r⁻¹²
+    blow-up at short range."""
+    q25, q75 = curve.q25[np.isfinite(curve.q25)], curve.q75[np.isfinite(curve.q75)]
+    if bonded:
+        low, high = float(np.min(q25)), float(np.max(q75))
+        pad = 0.08 * max(high - low, 0.1)
+        return low - pad, high + pad
+    values = np.concatenate([curve.total, q25, q75, curve.short_range, curve.long_range])
     values = values[np.isfinite(values)]
-    low = min(float(np.min(curve.q25)), 0.0)
+    low = min(float(np.min(q25)), 0.0)
     span = max(float(np.quantile(values, 0.5)) - low, abs(low), 0.05)
     return low - 0.15 * span, low + 2.2 * span
 
@@ -163,10 +193,10 @@ def draw_pair_potentials(table: pd.DataFrame, kinds: Sequence[tuple[str, str]] =
                     if lo < r_min < hi:
                         ax.axvline(r_min, color="#D55E00", linewidth=0.6, alpha=0.6)
                     ax.text(0.97, 0.05, f"LJ of median C0, C1:\nσ = {curve.sigma:.2f} Å, "
-                            f"ε = {curve.epsilon:.3f}", transform=ax.transAxes, ha="right",
+                            f"ε = {curve.epsilon:.3f} kcal/mol", transform=ax.transAxes, ha="right",
                             va="bottom", fontsize=6.5)
             ax.axhline(0, color="black", linewidth=0.5)
-            ax.set_ylim(*_ylim(curve))
+            ax.set_ylim(*_ylim(curve, bonded))
             ax.set_xlim(lo, hi)
             ax.set_title(f"{label} (N = {curve.n_pairs:,})", fontsize=9)
             ax.set_xlabel("r (Å)")

@@ -24,9 +24,17 @@ QMUGS_XTB_ENERGY_KEY = "GFN2:TOTAL_ENERGY"
 
 
 def read_shard_rows(molecules_csv: Path | str, shard: str) -> list[dict[str, str]]:
-    """Rows of ``molecules.csv`` whose ``shard`` column equals ``shard`` (file order)."""
+    """Rows of ``molecules.csv`` whose ``shard`` column equals ``shard`` (file order).
+
+    The column holds shard names (``shard00000``); a bare index (``0``) is accepted too.
+    """
+
+    def name(value: str | None) -> str:
+        value = (value or "").strip()
+        return f"shard{int(value):05d}" if value.isdigit() else value
+
     with open(molecules_csv, newline="") as handle:
-        return [row for row in csv.DictReader(handle) if row.get("shard") == shard]
+        return [row for row in csv.DictReader(handle) if name(row.get("shard")) == shard]
 
 
 def _seed_for(row: Mapping[str, str], base_seed: int) -> int:

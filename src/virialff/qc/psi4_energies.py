@@ -42,7 +42,7 @@ class EnergyOutcome:
 
 
 def settings_from_config(section: Mapping[str, Any]) -> Psi4Settings:
-    """:class:`Psi4Settings` from the ``descriptors:`` section (executable, memory, threads, SCF)."""
+    """:class:`Psi4Settings` from the ``descriptors:`` section (program, memory, threads, SCF)."""
     from virialff.qc.psi4_process import psi4_settings_from_config
 
     return psi4_settings_from_config(section)
@@ -129,7 +129,8 @@ def single_point_energies(
         if result.ok:
             outcomes.append(EnergyOutcome(result.job_id, True,
                                           float(result.energy_hartree) * HARTREE_TO_KCAL_MOL,
-                                          result.wall_s, energy_hartree=float(result.energy_hartree)))
+                                          result.wall_s,
+                                          energy_hartree=float(result.energy_hartree)))
         else:
             outcomes.append(EnergyOutcome(result.job_id, False, float("nan"), result.wall_s,
                                           result.error_kind or "psi4_failed",

@@ -13,11 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from virialff.evaluate.baselines.base import Baseline, BaselineUnavailable
+from virialff.evaluate.baselines.base import Baseline, BaselineUnavailableError
 
 METHOD_KEYS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani2x", "mmff94")
 
-__all__ = ["METHOD_KEYS", "Baseline", "BaselineUnavailable", "make_baseline"]
+__all__ = ["METHOD_KEYS", "Baseline", "BaselineUnavailableError", "make_baseline"]
 
 
 def make_baseline(key: str, *, model_path: str | Path | None = None, predictor: Any = None,

@@ -71,7 +71,8 @@ class ANI(Baseline):
             self._model.eval()
         except Exception as error:  # a download attempt or a version mismatch
             self._model = None
-            return f"TorchANI could not load {self.model_name} offline ({type(error).__name__}: {error})"
+            return (f"TorchANI could not load {self.model_name} offline "
+                    f"({type(error).__name__}: {error})")
         return None
 
     def _energy_kcal_mol(self, mol) -> float:  # noqa: ANN001

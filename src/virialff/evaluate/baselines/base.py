@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 
-class BaselineUnavailable(RuntimeError):
+class BaselineUnavailableError(RuntimeError):
     """The method cannot run on this machine; the message says why."""
 
 
@@ -39,8 +39,9 @@ class Baseline:
         for mol in mols:
             try:
                 value = float(self._energy_kcal_mol(mol))
-                out.append((value, "") if np.isfinite(value) else (float("nan"), "non-finite energy"))
-            except BaselineUnavailable:
+                finite = np.isfinite(value)
+                out.append((value, "") if finite else (float("nan"), "non-finite energy"))
+            except BaselineUnavailableError:
                 raise
             except Exception as error:  # one molecule never stops a benchmark
                 out.append((float("nan"), f"{type(error).__name__}: {error}"))
@@ -50,11 +51,11 @@ class Baseline:
         """[M] total energies in kcal/mol (NaN: failed; reason in :attr:`messages`).
 
         Raises:
-            BaselineUnavailable: when :meth:`available` is false.
+            BaselineUnavailableError: when :meth:`available` is false.
         """
         ok, reason = self.available()
         if not ok:
-            raise BaselineUnavailable(reason)
+            raise BaselineUnavailableError(reason)
         results = self._energies_batch(list(mols))
         self.messages = [message for _, message in results]
         return np.array([value for value, _ in results], dtype=float)
