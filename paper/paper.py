@@ -34,10 +34,10 @@ from virialff.paper.published import PUBLISHED_SOURCE as PUB
 from virialff.paper.tables import (
     BASE_PAIRS,
     base_pair_values,
-    display_table,
-    flatten_counts,
+    decimals,
     md_table,
-    split_counts,
+    normalise_pair,
+    stage_rows,
 )
 from virialff.plots.style import METHOD_LABELS
 
@@ -210,7 +210,8 @@ md(
 # ### 1.3 Stage 2: pair potentials
 #
 # With the stage-1 embeddings frozen, `charge_net` gives partial charges $Q_i = \mathrm{charge\_net}(h_i)$
-# and `feats_net` gives fourteen parameters for every atom pair,
+# (this implementation then shifts them so that every molecule, i.e. every covalent fragment, is
+# exactly neutral; the paper leaves the totals free) and `feats_net` gives fourteen parameters for every atom pair,
 # $C = \mathrm{feats\_net}(h_i \parallel h_j \parallel e_{ij}) = [C_0, \dots, C_{13}]$, made symmetric
 # in $(i, j)$. With $r_{ij} = |R_i - R_j|$ (Å) the pair energy (kcal/mol) is
 #
@@ -253,29 +254,36 @@ figure(4, "Architecture of the two stages: (a) the embedding MPNN with its K·D 
 # %%
 try:
     molecules = pd.read_csv(RESULTS / "dataset" / "molecules.csv")
-    counts = split_counts(molecules)
-    total_rows = Q.count(len(molecules), MOLECULES, "rows")
-    split_text = ", ".join(
-        f"{Q.count(counts[s], MOLECULES, f'rows with split == {s}')} {name}"
-        for s, name in (("train", "training"), ("val", "validation"), ("test", "test"))
-    )
-    md(
-        f"This run used {total_rows} molecules (rows of `results/dataset/molecules.csv`): "
-        f"{split_text}, split by molecule so that all conformers of a molecule share a split. "
-        f"The paper selected {Q.q(PUB, 'dataset.n_molecules')} molecules from QMugs "
-        f"({Q.q(PUB, 'dataset.n_train')} training, {Q.q(PUB, 'dataset.n_val')} validation, "
-        f"{Q.q(PUB, 'dataset.n_test')} test)."
-    )
+    selected = Q.count(len(molecules), MOLECULES, "rows")
 except FileNotFoundError:
-    md(f"Dataset counts: {NOT_AVAILABLE}: `results/dataset/molecules.csv` was not produced.")
+    selected = f"{NOT_AVAILABLE}: `results/dataset/molecules.csv` was not produced"
+splits = (("train", "training"), ("val", "validation"), ("test", "test"))
+split_text = ", ".join(
+    f"{Q.q(SUMMARY, f'in_dataset_by_split.{s}')} {name}" for s, name in splits
+)
+md(
+    f"This run selected {selected} molecules (rows of `results/dataset/molecules.csv`); "
+    f"{Q.q(SUMMARY, 'n_in_dataset')} of them passed every stage and form the data set "
+    f"({split_text}), split by molecule so that all conformers of a molecule share a split. "
+    f"The paper selected {Q.q(PUB, 'dataset.n_molecules')} molecules from QMugs "
+    f"({Q.q(PUB, 'dataset.n_train')} training, {Q.q(PUB, 'dataset.n_val')} validation, "
+    f"{Q.q(PUB, 'dataset.n_test')} test)."
+)
 
 try:
     summary = Q.data(SUMMARY)
-    rows = [(name, Q.record(format_number(value), value, SUMMARY, name))
-            for name, value in flatten_counts(summary)]
-    md("Molecules per stage of the workflow (`results/dataset/summary.json`; a failed molecule is "
-       "left out downstream and counted here with its reason):\n\n"
-       + md_table(["stage / count", "molecules"], rows, ["l", "r"]))
+    rows = [
+        (stage,
+         Q.q(SUMMARY, f"stages.{stage}.n_seen"),
+         Q.q(SUMMARY, f"stages.{stage}.n_ok"),
+         Q.q(SUMMARY, f"stages.{stage}.n_failed"),
+         reasons)
+        for stage, _, _, _, reasons in stage_rows(summary)
+    ]
+    md("Molecules per stage (`results/dataset/summary.json`). A molecule that fails a stage "
+       "is left out downstream and counted here with its reason; nothing is dropped silently.\n\n"
+       + md_table(["stage", "seen", "passed", "failed", "failures by reason"], rows,
+                  ["l", "r", "r", "r", "l"]))
 except MissingValueError as error:
     md(f"Per-stage counts: {NOT_AVAILABLE}: {error.reason}.")
 
@@ -343,30 +351,47 @@ else:
 
 # %%
 try:
-    table1 = pd.read_csv(RESULTS / "tables" / "table01_base_pairs.csv")
-    md("**Table 1.** Interaction energies (kcal/mol) of the A–T and G–C base pairs "
-       "(`results/tables/table01_base_pairs.csv`).")
-    display(display_table(table1, digits=1).style.hide(axis="index"))
+    table1 = pd.read_csv(RESULTS / "tables" / "table01_base_pairs.csv", dtype=str,
+                         keep_default_na=False)
+    table1 = table1.replace("", NOT_AVAILABLE)
+    md("**Table 1.** Interaction energies (kcal/mol, $E_{\\mathrm{int}} = E_A + E_B - E_{AB}$, "
+       "positive = bound) of the A–T and G–C base pairs "
+       "(`results/tables/table01_base_pairs.csv`).\n\n"
+       + md_table([METHOD_LABELS.get(c, c) for c in table1.columns], table1.values.tolist(),
+                  ["l"] + ["r"] * (len(table1.columns) - 1)))
     values = base_pair_values(table1)
+    cells = {}
+    pair_column = next((c for c in table1.columns if c.lower() == "pair"), None)
+    if pair_column is not None:
+        for _, row in table1.iterrows():
+            for column in table1.columns:
+                cells[(column, normalise_pair(row[pair_column]))] = row[column]
 except FileNotFoundError:
-    table1, values = None, {}
+    table1, values, cells = None, {}, {}
     md(f"**Table 1.** {NOT_AVAILABLE}: `results/tables/table01_base_pairs.csv` was not produced.")
 
 
-def table_value(method: str, pair: str, digits: int = 1) -> str:
-    """A base-pair value from Table 1, recorded; ``not available`` if absent."""
+def table_value(method: str, pair: str) -> str:
+    """A base-pair value from Table 1 as written there, recorded; ``not available`` if absent."""
     value = values.get(method, {}).get(pair)
     if value is None:
-        return f"{NOT_AVAILABLE}: no {METHOD_LABELS.get(method, method)} value for {pair}"
-    return Q.record(format_number(float(value), digits), value, TABLE1, f"{method} {pair}")
+        reason = None
+        if Q.has(BASE) and method in Q.data(BASE).get("methods", {}):
+            entry = Q.data(BASE)["methods"][method] or {}
+            reason = None if entry.get("available") else entry.get("reason")
+        label = METHOD_LABELS.get(method, method)
+        return f"{NOT_AVAILABLE}: {reason or f'no {label} value for {pair}'}"
+    digits = decimals(cells.get((method, pair), f"{value:.1f}"))
+    return Q.record(format_number(float(value), max(digits, 1)), value, TABLE1, f"{method} {pair}")
 
 
 deviations = []
 for pair in BASE_PAIRS:
     model, ref = values.get("virialff", {}).get(pair), values.get("reference", {}).get(pair)
     if model is not None and ref is not None:
-        deviations.append(f"{Q.record(format_number(model - ref, 1), model - ref, TABLE1, f'virialff − reference {pair}')} "
-                          f"kcal/mol for {pair.replace('-', '–')}")
+        text = Q.record(format_number(model - ref, 2), model - ref, TABLE1,
+                        f"virialff − reference {pair}")
+        deviations.append(f"{text} kcal/mol for {pair.replace('-', '–')}")
 md(
     f"This model gives {table_value('virialff', 'A-T')} (A–T) and {table_value('virialff', 'G-C')} "
     f"(G–C) kcal/mol against reference values of {table_value('reference', 'A-T')} and "
@@ -459,7 +484,7 @@ for method in ("reference", "virialff", "ani2x", "gfn2_xtb", "mmff94"):
             f"{pair.replace('-', '–')} E_int, {METHOD_LABELS.get(method, method)} (kcal/mol)",
             Q.q(PUB, pub_key, 1, missing="not in the paper"),
             table_value(method, pair),
-            "1",
+            "",
         ))
 md(md_table(["quantity", "published", f"this run ({DATA_SCALE})", "N (this run)"], comparison,
             ["l", "r", "r", "r"]))
@@ -479,8 +504,9 @@ md(
        f"{Q.q(PUB, 'dataset.n_molecules')} molecules; its errors measure the workflow, not the "
        "method. ")
     + "Limitations: (i) the pair sum has no many-body terms, so polarisation is absorbed into "
-    "the pair parameters; (ii) the Coulomb charges are not constrained to sum to the molecular "
-    "charge by the paper's loss, so total charges drift (Fig. 12); (iii) training uses single "
+    "the pair parameters; (ii) the charges are made neutral per molecule here, whereas the "
+    "paper's model leaves the molecular totals free, so Fig. 12 (a) tests the implementation "
+    "rather than reproducing the paper's spread; (iii) training uses single "
     "molecules only, so intermolecular energies are extrapolations; (iv) the S66 and conformer "
     "references here are DFT or published values, and a baseline that cannot run offline (for "
     "example ANI model weights that cannot be downloaded) is reported as not available rather "

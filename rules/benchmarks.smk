@@ -19,6 +19,13 @@ MODEL_TOTAL = f"{RESULTS}/models/total.pt"
 ANI_MODEL = EVALUATION.get("ani", {}).get("model", "ANI2x")
 
 
+# Every bundled geometry, declared as inputs so that edited reference files re-run the rules.
+BUNDLED_XYZ = {
+    name: sorted(str(p) for p in Path(BENCH_DATA, name).rglob("*.xyz"))
+    for name in ("s66", "base_pairs")
+}
+
+
 for _benchmark in ("s66", "base_pairs"):
 
     rule:
@@ -26,6 +33,7 @@ for _benchmark in ("s66", "base_pairs"):
             f"{_benchmark}_geometries"
         input:
             reference=f"{BENCH_DATA}/{_benchmark}/{_benchmark}.csv",
+            xyz=BUNDLED_XYZ[_benchmark],
         output:
             geometries=f"{BENCH}/{_benchmark}/geometries.json",
             status=f"{BENCH}/{_benchmark}/geometries.status.csv",
@@ -35,7 +43,7 @@ for _benchmark in ("s66", "base_pairs"):
             f"{LOGS}/{_benchmark}_geometries/{_benchmark}.benchmark.tsv"
         params:
             benchmark=_benchmark,
-            data_dir=BENCH_DATA,
+            data_dir=lambda w, input: str(Path(input.reference).parent.parent),
             geometry=config["geometry"],
         threads: config["geometry"]["threads"]
         resources:
@@ -53,6 +61,8 @@ for _benchmark in ("s66", "base_pairs"):
                 f"{_benchmark}_predict_{_method}"
             input:
                 systems=f"{BENCH}/{_benchmark}/geometries.json",
+                reference=f"{BENCH_DATA}/{_benchmark}/{_benchmark}.csv",
+                xyz=BUNDLED_XYZ[_benchmark],
                 **({"model": MODEL_TOTAL} if _method == "virialff" else {}),
             output:
                 predictions=f"{BENCH}/{_benchmark}/predictions/{_method}.csv",
@@ -63,7 +73,7 @@ for _benchmark in ("s66", "base_pairs"):
             params:
                 benchmark=_benchmark,
                 method=_method,
-                data_dir=BENCH_DATA,
+                data_dir=lambda w, input: str(Path(input.reference).parent.parent),
                 geometry=config["geometry"],
                 ani_model=ANI_MODEL,
             threads: 1
@@ -104,6 +114,8 @@ rule s66_dft_cp:
 rule s66_metrics:
     input:
         geometries=f"{BENCH}/s66/geometries.json",
+        reference=f"{BENCH_DATA}/s66/s66.csv",
+        xyz=BUNDLED_XYZ["s66"],
         dft=rules.s66_dft_cp.output.predictions,
         predictions=expand(f"{BENCH}/s66/predictions/{{method}}.csv", method=BENCH_METHODS),
     output:
@@ -116,7 +128,7 @@ rule s66_metrics:
     params:
         benchmark="s66",
         methods=BENCH_METHODS,
-        data_dir=BENCH_DATA,
+        data_dir=lambda w, input: str(Path(input.reference).parent.parent),
         run_name=config["run_name"],
         data_scale=config["data_scale"],
         dft_max_dimers=EVALUATION.get("s66", {}).get("dft_max_dimers", 66),
@@ -132,7 +144,9 @@ rule s66_metrics:
 rule base_pairs_metrics:
     input:
         geometries=f"{BENCH}/base_pairs/geometries.json",
-        reference="data/references/mo2006_base_pairs.yaml",
+        reference=f"{BENCH_DATA}/base_pairs/base_pairs.csv",
+        xyz=BUNDLED_XYZ["base_pairs"],
+        mo2006="data/references/mo2006_base_pairs.yaml",
         predictions=expand(f"{BENCH}/base_pairs/predictions/{{method}}.csv",
                            method=BENCH_METHODS),
     output:
@@ -145,7 +159,7 @@ rule base_pairs_metrics:
     params:
         benchmark="base_pairs",
         methods=BENCH_METHODS,
-        data_dir=BENCH_DATA,
+        data_dir=lambda w, input: str(Path(input.reference).parent.parent),
         run_name=config["run_name"],
         data_scale=config["data_scale"],
         dft_max_dimers=0,

@@ -51,6 +51,17 @@ def _count_candidate_molecules():
         ) from None
 
 
+def _subset_inputs(wildcards):
+    """Files the subset reads: the demo CSV, or QMugs summary.csv when there is one.
+
+    A QMugs tree without summary.csv is indexed by directory listing inside the job.
+    """
+    if config["source"] == "demo":
+        return [config["demo"]["molecules_csv"]]
+    summary = Path(config["qmugs"]["root"]) / "summary.csv"
+    return [str(summary)] if summary.exists() else []
+
+
 N_SHARDS = max(1, math.ceil(_count_candidate_molecules() / config["sharding"]["molecules_per_shard"]))
 SHARDS = [f"shard{index:05d}" for index in range(N_SHARDS)]
 

@@ -84,7 +84,7 @@ for _method in BENCH_METHODS:
         params:
             benchmark="conformers",
             method=_method,
-            data_dir=BENCH_DATA,
+            data_dir=None,  # unused for conformers
             geometry=config["geometry"],
             ani_model=ANI_MODEL,
         threads: 1

@@ -2,17 +2,6 @@
 # Formats: docs/data-formats.md ("Data stage").
 
 
-def _subset_inputs(wildcards):
-    """Files the subset reads: the demo CSV, or QMugs summary.csv when there is one.
-
-    A QMugs tree without summary.csv is indexed by directory listing inside the job.
-    """
-    if config["source"] == "demo":
-        return [config["demo"]["molecules_csv"]]
-    summary = Path(config["qmugs"]["root"]) / "summary.csv"
-    return [str(summary)] if summary.exists() else []
-
-
 rule subset:
     """Check, filter and subsample the molecules; split by molecule; assign shards."""
     input:

@@ -51,7 +51,6 @@ rule paper:
     benchmark:
         f"{LOGS}/paper/paper.benchmark.tsv"
     params:
-        results=RESULTS,
         timeout_s=600,
     resources:
         mem_mb=2000,

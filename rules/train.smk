@@ -6,6 +6,8 @@ _TRAIN_DATASET = f"{RESULTS}/dataset/dataset.pt"
 _TRAIN_LABEL = f"run {config['run_name']} ({config['data_scale']} scale)"
 _PAPER_SCALE = config["data_scale"] == "paper"
 _PRETRAINED = config["training"]["potential"]["pretrained_embeddings"]
+# Demo: one thread per training job (small tensors; two jobs share two cores); paper: a GPU.
+_TRAIN_THREADS = 4 if _PAPER_SCALE else 1
 _TRAIN_RESOURCES = {
     "mem_mb": 64000 if _PAPER_SCALE else 8000,
     "runtime": 24 * 60 if _PAPER_SCALE else 60,
@@ -29,7 +31,7 @@ rule train_embedding:
         f"{LOGS}/train_embedding/train_embedding.benchmark.tsv"
     conda:
         "../envs/train.yaml"
-    threads: 2
+    threads: _TRAIN_THREADS
     resources:
         mem_mb=_TRAIN_RESOURCES["mem_mb"],
         runtime=_TRAIN_RESOURCES["runtime"],
@@ -60,7 +62,7 @@ rule train_total:
         f"{LOGS}/train_total/train_total.benchmark.tsv"
     conda:
         "../envs/train.yaml"
-    threads: 2
+    threads: _TRAIN_THREADS
     resources:
         mem_mb=_TRAIN_RESOURCES["mem_mb"],
         runtime=_TRAIN_RESOURCES["runtime"],
@@ -84,7 +86,7 @@ rule train_kinetic:
         f"{LOGS}/train_kinetic/train_kinetic.benchmark.tsv"
     conda:
         "../envs/train.yaml"
-    threads: 2
+    threads: _TRAIN_THREADS
     resources:
         mem_mb=_TRAIN_RESOURCES["mem_mb"],
         runtime=_TRAIN_RESOURCES["runtime"],
@@ -108,7 +110,7 @@ rule train_total_scratch:
         f"{LOGS}/train_total_scratch/train_total_scratch.benchmark.tsv"
     conda:
         "../envs/train.yaml"
-    threads: 2
+    threads: _TRAIN_THREADS
     resources:
         mem_mb=_TRAIN_RESOURCES["mem_mb"],
         runtime=_TRAIN_RESOURCES["runtime"],

@@ -6,12 +6,14 @@ from virialff.data.logs import setup_logging
 from virialff.paper.build import build_paper
 
 log = setup_logging(snakemake.log[0], "virialff.paper")
-log.info("executing %s against %s", snakemake.input.notebook, snakemake.params.results)
+# The results directory is where the inputs are: results/metrics/total.json -> results/.
+results = Path(snakemake.input.metrics[0]).parents[1]
+log.info("executing %s against %s", snakemake.input.notebook, results)
 html = build_paper(
     snakemake.input.notebook,
     snakemake.output.ipynb,
     snakemake.output.html,
-    results=snakemake.params.results,
+    results=results,
     root=Path.cwd(),  # the working directory: where the declared inputs live
     timeout_s=snakemake.params.timeout_s,
 )

@@ -9,6 +9,6 @@ from virialff.train.runtime import setup_script
 snakemake = globals()["snakemake"]
 setup_script(snakemake.log[0])
 histories = {name: pd.read_csv(snakemake.input[name]) for name in ("embedding", "kinetic", "total")}
-scratch = pd.read_csv(snakemake.input.scratch) if "scratch" in snakemake.input.keys() else None
+scratch = pd.read_csv(snakemake.input.scratch) if hasattr(snakemake.input, "scratch") else None
 figure = loss_curves_figure(histories, scratch=scratch, run_label=snakemake.params.run_label)
 save_figure(figure, snakemake.output.png)

@@ -38,7 +38,7 @@ if benchmark == "s66":
         "dft_max_dimers": snakemake.params.dft_max_dimers,
     }
 else:
-    refs = yaml.safe_load(Path(snakemake.input.reference).read_text())
+    refs = yaml.safe_load(Path(snakemake.input.mo2006).read_text())
     for system in bundled:
         system.extra["jsch_kcal_mol"] = system.reference_kcal_mol
         system.reference_kcal_mol = float(refs["base_pairs"][system.system_id][

@@ -37,7 +37,7 @@ for method in BENCHMARK_METHODS:
             for mid, g in rows.groupby("molecule_id")}
 dft_rows = relative[relative["method"] == "dft"]
 write_metrics(
-    snakemake.output.metrics, benchmark="conformers", methods=methods,
+    snakemake.output.metrics, benchmark="conformers", methods=methods, sign_convention=None,
     run_name=snakemake.params.run_name, data_scale=snakemake.params.data_scale,
     reference="wB97X-D/def2-SVP (Psi4) single points, geometry: "
               + str(dft["geometry"].iloc[0] if len(dft) else "none"),

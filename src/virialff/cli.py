@@ -26,9 +26,13 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="virialff", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="energies, forces and charges of molecules")
-    predict.add_argument("--model", required=True, help="stage-2 model file (results/models/total.pt)")
+    predict.add_argument(
+        "--model", required=True, help="stage-2 model file (results/models/total.pt)"
+    )
     predict.add_argument("--input", required=True, help="SDF or XYZ file")
-    predict.add_argument("--charge", type=int, default=0, help="total charge for XYZ bond perception")
+    predict.add_argument(
+        "--charge", type=int, default=0, help="total charge for XYZ bond perception"
+    )
     predict.add_argument("--output", help="out.csv or out.json (default: JSON on stdout)")
     predict.add_argument("--device", default=None, help="cpu, cuda or auto (default)")
     return parser
@@ -63,17 +67,33 @@ def write_csv(path: Path, names: list[str], predictions: list) -> None:
     """One row per atom (see module docstring)."""
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([
-            "molecule", "atom", "element", "energy_kcal_mol", "fx_kcal_mol_angstrom",
-            "fy_kcal_mol_angstrom", "fz_kcal_mol_angstrom", "charge_e",
-        ])
+        writer.writerow(
+            [
+                "molecule",
+                "atom",
+                "element",
+                "energy_kcal_mol",
+                "fx_kcal_mol_angstrom",
+                "fy_kcal_mol_angstrom",
+                "fz_kcal_mol_angstrom",
+                "charge_e",
+            ]
+        )
         for name, p in zip(names, predictions, strict=True):
             for atom, element in enumerate(p.elements):
                 fx, fy, fz = p.forces_kcal_mol_angstrom[atom]
-                writer.writerow([
-                    name, atom, element, f"{p.energy_kcal_mol:.6f}",
-                    f"{fx:.6f}", f"{fy:.6f}", f"{fz:.6f}", f"{p.charges_e[atom]:.6f}",
-                ])
+                writer.writerow(
+                    [
+                        name,
+                        atom,
+                        element,
+                        f"{p.energy_kcal_mol:.6f}",
+                        f"{fx:.6f}",
+                        f"{fy:.6f}",
+                        f"{fz:.6f}",
+                        f"{p.charges_e[atom]:.6f}",
+                    ]
+                )
 
 
 def predict_command(args: argparse.Namespace) -> None:
@@ -90,12 +110,20 @@ def predict_command(args: argparse.Namespace) -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
         write_csv(output, names, predictions)
         return
-    text = json.dumps({
-        "model": str(args.model),
-        "target": predictor.target,
-        "units": {"energy": "kcal/mol", "forces": "kcal/mol/Å", "charges": "e", "distance": "Å"},
-        "molecules": predictions_to_records(names, predictions),
-    }, indent=1)
+    text = json.dumps(
+        {
+            "model": str(args.model),
+            "target": predictor.target,
+            "units": {
+                "energy": "kcal/mol",
+                "forces": "kcal/mol/Å",
+                "charges": "e",
+                "distance": "Å",
+            },
+            "molecules": predictions_to_records(names, predictions),
+        },
+        indent=1,
+    )
     if output is None:
         sys.stdout.write(text + "\n")
     else:

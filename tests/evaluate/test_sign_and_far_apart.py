@@ -99,5 +99,5 @@ def test_psi4_counterpoise_sign_water_dimer(tmp_path):
     (outcome,) = cp_interaction_energies(items, Psi4Settings(memory="500 MB", threads=1),
                                          method="hf", basis="sto-3g", workdir=tmp_path)
     assert outcome.ok, outcome.message
-    assert outcome.value_kcal_mol > 1.0
+    assert outcome.value_kcal_mol > 0.2  # HF/STO-3G with CP: weakly bound, but bound
     assert outcome.energy_hartree < 0  # Psi4's own number: E_AB - E_A - E_B

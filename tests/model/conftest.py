@@ -10,6 +10,15 @@ from rdkit import Chem
 from virialff.model.predictor import Predictor
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread():
+    """Small tensors: one thread is fastest, especially on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def fluoroethanol() -> Chem.Mol:
     return embedded("OCC(F)c1ccncc1")

@@ -31,8 +31,9 @@ def test_kinetic_model_predicts_one_energy_per_molecule_with_bond_contributions(
 
     mols = [embedded("CCO"), embedded("c1ccccc1")]
     batch = collate([graph_from_rdkit(m, str(i)) for i, m in enumerate(mols)])
-    model = KineticDecompositionModel(message_passing_steps=2, hidden_width=12,
-                                      atom_head_width=8, edge_head_width=8)
+    model = KineticDecompositionModel(
+        message_passing_steps=2, hidden_width=12, atom_head_width=8, edge_head_width=8
+    )
     out = model(batch)
     assert out["kinetic_kcal_mol"].shape == (2,)
     assert out["kd_atom"].shape == (batch.element_index.shape[0],)

@@ -26,8 +26,10 @@ def numpy_pair_energies(positions, pair_index, bonded, charges, params):
         for k in range(1, 7):
             centre = 1.2 + 0.6 * (k - 1)
             sr += c[2 * k] * np.exp(-((r - centre) ** 2) / (c[2 * k + 1] ** 2 + 1e-5))
-        lr = 0.0 if bonded[p] else (
-            332.0637 * charges[i] * charges[j] / r - abs(c[0]) / r**6 + abs(c[1]) / r**12
+        lr = (
+            0.0
+            if bonded[p]
+            else (332.0637 * charges[i] * charges[j] / r - abs(c[0]) / r**6 + abs(c[1]) / r**12)
         )
         e_sr.append(sr)
         e_lr.append(lr)
@@ -46,8 +48,10 @@ def random_system():
 
 
 def _torch(*arrays):
-    return [torch.as_tensor(a, dtype=torch.float64) if a.dtype != bool else torch.as_tensor(a)
-            for a in arrays]
+    return [
+        torch.as_tensor(a, dtype=torch.float64) if a.dtype != bool else torch.as_tensor(a)
+        for a in arrays
+    ]
 
 
 def test_energy_matches_independent_numpy_evaluation(random_system):
@@ -66,7 +70,9 @@ def test_energy_matches_independent_numpy_evaluation(random_system):
 def test_long_range_energy_is_zero_for_bonded_pairs(random_system):
     positions, pair_index, bonded, charges, params = random_system
     pos, q, c = _torch(positions, charges, params)
-    _, e_lr = pair_energies_kcal_mol(pos, torch.as_tensor(pair_index), torch.as_tensor(bonded), q, c)
+    _, e_lr = pair_energies_kcal_mol(
+        pos, torch.as_tensor(pair_index), torch.as_tensor(bonded), q, c
+    )
     assert torch.all(e_lr[torch.as_tensor(bonded)] == 0.0)
     assert torch.all(e_lr[~torch.as_tensor(bonded)] != 0.0)
 
@@ -75,8 +81,11 @@ def test_coulomb_term_of_two_unit_charges_at_one_angstrom():
     positions = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]], dtype=torch.float64)
     params = torch.zeros(1, 14, dtype=torch.float64)
     _, e_lr = pair_energies_kcal_mol(
-        positions, torch.tensor([[0], [1]]), torch.tensor([False]),
-        torch.tensor([1.0, -1.0], dtype=torch.float64), params,
+        positions,
+        torch.tensor([[0], [1]]),
+        torch.tensor([False]),
+        torch.tensor([1.0, -1.0], dtype=torch.float64),
+        params,
     )
     assert float(e_lr) == pytest.approx(-332.0637)
 

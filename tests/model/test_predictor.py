@@ -48,8 +48,9 @@ def test_energy_is_invariant_under_translation_and_rotation(predictor, fluoroeth
     moved = _with_positions(fluoroethanol, positions @ rotation.T + np.array([3.0, -7.0, 11.0]))
     p = predictor.predict(moved)
     assert p.energy_kcal_mol == pytest.approx(reference.energy_kcal_mol, rel=1e-10, abs=1e-8)
-    np.testing.assert_allclose(p.forces_kcal_mol_angstrom,
-                               reference.forces_kcal_mol_angstrom @ rotation.T, atol=1e-8)
+    np.testing.assert_allclose(
+        p.forces_kcal_mol_angstrom, reference.forces_kcal_mol_angstrom @ rotation.T, atol=1e-8
+    )
 
 
 def test_energy_is_invariant_under_atom_renumbering(predictor, fluoroethanol):
@@ -58,8 +59,9 @@ def test_energy_is_invariant_under_atom_renumbering(predictor, fluoroethanol):
     renumbered = Chem.RenumberAtoms(fluoroethanol, order)
     p = predictor.predict(renumbered)
     assert p.energy_kcal_mol == pytest.approx(reference.energy_kcal_mol, rel=1e-10, abs=1e-8)
-    np.testing.assert_allclose(p.forces_kcal_mol_angstrom,
-                               reference.forces_kcal_mol_angstrom[order], atol=1e-8)
+    np.testing.assert_allclose(
+        p.forces_kcal_mol_angstrom, reference.forces_kcal_mol_angstrom[order], atol=1e-8
+    )
     np.testing.assert_allclose(p.charges_e, reference.charges_e[order], atol=1e-12)
 
 

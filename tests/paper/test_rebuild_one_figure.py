@@ -76,10 +76,6 @@ def planned_jobs(tmp: Path) -> dict[str, int]:
     return jobs
 
 
-def test_nothing_to_do_on_a_finished_run(tmp_path: Path) -> None:
-    assert planned_jobs(workdir(tmp_path)) == {}
-
-
 @pytest.mark.parametrize(
     ("figure", "rule"),
     [("fig13_pair_potentials.png", "plot_fig13"), ("fig04_architecture.png", "plot_fig04")],

@@ -12,7 +12,7 @@ from train_support import CHO_SMILES, small_config
 import virialff
 from virialff.train.data import write_synthetic_dataset
 from virialff.train.evaluate import evaluate_model
-from virialff.train.loop import HISTORY_COLUMNS, TrainingInterrupted
+from virialff.train.loop import HISTORY_COLUMNS, TrainingInterruptedError
 from virialff.train.stages import train_embedding, train_potential
 
 
@@ -24,7 +24,8 @@ def dataset(tmp_path_factory):
 def _interrupt_after(epoch_to_stop: int):
     def callback(epoch: int) -> None:
         if epoch == epoch_to_stop:
-            raise TrainingInterrupted(f"simulated kill after epoch {epoch}")
+            raise TrainingInterruptedError(f"simulated kill after epoch {epoch}")
+
     return callback
 
 
@@ -44,12 +45,20 @@ def test_overfitting_eight_molecules_reduces_the_loss_tenfold(tmp_path):
     )
     config = small_config(
         embedding={"hidden_width": 32},
-        potential={"pretrained_embeddings": False, "batch_size": 8, "epochs": 300,
-                   "learning_rate": 1e-2, "lr_decay_every_epochs": 100, "feats_net_width": 32,
-                   "charge_net_width": 32, "coordinate_noise_angstrom": 0.0},
+        potential={
+            "pretrained_embeddings": False,
+            "batch_size": 8,
+            "epochs": 300,
+            "learning_rate": 1e-2,
+            "lr_decay_every_epochs": 100,
+            "feats_net_width": 32,
+            "charge_net_width": 32,
+            "coordinate_noise_angstrom": 0.0,
+        },
     )
-    history = train_potential(data, tmp_path / "total.pt", tmp_path / "h.csv", config, "total",
-                              progress=False)
+    history = train_potential(
+        data, tmp_path / "total.pt", tmp_path / "h.csv", config, "total", progress=False
+    )
     first, last = history[0]["train_loss"], min(row["train_loss"] for row in history[-20:])
     print(f"overfit: first {first:.3f} kcal/mol, last {last:.4f}, ratio {first / last:.1f}")
     assert first / last >= 10.0
@@ -59,9 +68,15 @@ def test_killed_and_resumed_training_equals_an_uninterrupted_run(dataset, tmp_pa
     config = small_config(potential={"pretrained_embeddings": False})
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     train_embedding(dataset, whole / "embedding.pt", whole / "e.csv", config, progress=False)
-    with pytest.raises(TrainingInterrupted):
-        train_embedding(dataset, parts / "embedding.pt", parts / "e.csv", config,
-                        stop_after_epoch=_interrupt_after(2), progress=False)
+    with pytest.raises(TrainingInterruptedError):
+        train_embedding(
+            dataset,
+            parts / "embedding.pt",
+            parts / "e.csv",
+            config,
+            stop_after_epoch=_interrupt_after(2),
+            progress=False,
+        )
     assert (parts / "embedding.pt.ckpt").exists() and not (parts / "embedding.pt").exists()
     train_embedding(dataset, parts / "embedding.pt", parts / "e.csv", config, progress=False)
     assert _same_state(whole / "embedding.pt", parts / "embedding.pt")
@@ -70,9 +85,16 @@ def test_killed_and_resumed_training_equals_an_uninterrupted_run(dataset, tmp_pa
 
     # stage 2 from scratch exercises the noise generator and the learning-rate scheduler
     train_potential(dataset, whole / "total.pt", whole / "t.csv", config, "total", progress=False)
-    with pytest.raises(TrainingInterrupted):
-        train_potential(dataset, parts / "total.pt", parts / "t.csv", config, "total",
-                        stop_after_epoch=_interrupt_after(3), progress=False)
+    with pytest.raises(TrainingInterruptedError):
+        train_potential(
+            dataset,
+            parts / "total.pt",
+            parts / "t.csv",
+            config,
+            "total",
+            stop_after_epoch=_interrupt_after(3),
+            progress=False,
+        )
     train_potential(dataset, parts / "total.pt", parts / "t.csv", config, "total", progress=False)
     assert _same_state(whole / "total.pt", parts / "total.pt")
     pd.testing.assert_frame_equal(_losses(whole / "t.csv"), _losses(parts / "t.csv"))
@@ -80,29 +102,60 @@ def test_killed_and_resumed_training_equals_an_uninterrupted_run(dataset, tmp_pa
 
 def test_two_stage_training_writes_the_documented_files(dataset, tmp_path):
     config = small_config()
-    train_embedding(dataset, tmp_path / "embedding.pt", tmp_path / "embedding_history.csv",
-                    config, progress=False)
+    train_embedding(
+        dataset,
+        tmp_path / "embedding.pt",
+        tmp_path / "embedding_history.csv",
+        config,
+        progress=False,
+    )
     for target in ("total", "kinetic"):
-        train_potential(dataset, tmp_path / f"{target}.pt", tmp_path / f"{target}_history.csv",
-                        config, target, embedding_path=tmp_path / "embedding.pt", progress=False)
+        train_potential(
+            dataset,
+            tmp_path / f"{target}.pt",
+            tmp_path / f"{target}_history.csv",
+            config,
+            target,
+            embedding_path=tmp_path / "embedding.pt",
+            progress=False,
+        )
         history = pd.read_csv(tmp_path / f"{target}_history.csv")
         assert tuple(history.columns) == HISTORY_COLUMNS and len(history) == 4
         assert history["learning_rate"].tolist() == pytest.approx([3e-3, 3e-3, 2.4e-3, 2.4e-3])
         payload = torch.load(tmp_path / f"{target}.pt", weights_only=True)
-        assert {"config", "elements", "normalisation", "split", "version", "state_dict"} <= set(payload)
+        assert {"config", "elements", "normalisation", "split", "version", "state_dict"} <= set(
+            payload
+        )
         assert payload["config"]["pretrained_embeddings"] is True
         # the frozen embedding network is exactly the stage-1 MPNN
         stage1 = torch.load(tmp_path / "embedding.pt", weights_only=True)["state_dict"]
-        assert torch.equal(payload["state_dict"]["embedding.gru.weight_hh"], stage1["mpnn.gru.weight_hh"])
-        metrics = evaluate_model(tmp_path / f"{target}.pt", dataset,
-                                 tmp_path / f"{target}_test.csv", tmp_path / f"{target}.json")
+        assert torch.equal(
+            payload["state_dict"]["embedding.gru.weight_hh"], stage1["mpnn.gru.weight_hh"]
+        )
+        metrics = evaluate_model(
+            tmp_path / f"{target}.pt",
+            dataset,
+            tmp_path / f"{target}_test.csv",
+            tmp_path / f"{target}.json",
+        )
         assert json.loads((tmp_path / f"{target}.json").read_text()) == metrics
-        assert {"run_name", "data_scale", "target", "split", "n", "mae_kcal_mol",
-                "rmse_kcal_mol"} <= set(metrics)
+        assert {
+            "run_name",
+            "data_scale",
+            "target",
+            "split",
+            "n",
+            "mae_kcal_mol",
+            "rmse_kcal_mol",
+        } <= set(metrics)
         assert metrics["target"] == target and metrics["split"] == "test"
         predictions = pd.read_csv(tmp_path / f"{target}_test.csv")
         assert list(predictions.columns) == [
-            "molecule_id", "split", "reference_kcal_mol", "predicted_kcal_mol", "error_kcal_mol"
+            "molecule_id",
+            "split",
+            "reference_kcal_mol",
+            "predicted_kcal_mol",
+            "error_kcal_mol",
         ]
         assert len(predictions) == metrics["n"] > 0
         assert virialff.load_model(tmp_path / f"{target}.pt").target == target

@@ -96,7 +96,7 @@ def interaction_table(baseline: Baseline, systems: list[System],
 
 def read_prediction_table(path) -> pd.DataFrame:  # noqa: ANN001
     """Read a prediction table (``available`` as bool, ``reason``/``message`` as str)."""
-    table = pd.read_csv(path, keep_default_na=True)
+    table = pd.read_csv(path, dtype={"reason": str, "message": str, "status": str})
     table["available"] = table["available"].astype(str).str.lower().isin(["true", "1"])
     for column in ("reason", "message"):
         table[column] = table[column].fillna("").astype(str)

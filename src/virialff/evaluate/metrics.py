@@ -75,13 +75,18 @@ def _clean(value):  # noqa: ANN001, ANN202
 
 
 def write_metrics(path: Path | str, *, run_name: str, data_scale: str, benchmark: str,
-                  methods: dict[str, dict], **extra) -> dict:  # noqa: ANN003
-    """Write a benchmark metrics file; top-level n/MAE/RMSE are this model's (``virialff``)."""
+                  methods: dict[str, dict], sign_convention: str | None = SIGN_CONVENTION,
+                  **extra) -> dict:  # noqa: ANN003
+    """Write a benchmark metrics file; top-level n/MAE/RMSE are this model's (``virialff``).
+
+    ``sign_convention`` (interaction benchmarks) is omitted when ``None`` (conformers).
+    """
     own = methods.get("virialff") or method_entry(False, "not run")
     payload = {
         "run_name": run_name, "data_scale": data_scale, "benchmark": benchmark,
         "n": own["n"], "mae_kcal_mol": own["mae_kcal_mol"], "rmse_kcal_mol": own["rmse_kcal_mol"],
-        "sign_convention": SIGN_CONVENTION, **extra, "methods": methods,
+        **({"sign_convention": sign_convention} if sign_convention else {}),
+        **extra, "methods": methods,
     }
     payload = _clean(payload)
     path = Path(path)

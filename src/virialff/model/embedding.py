@@ -65,7 +65,10 @@ class BondTypeNNConv(NNConv):
 
 
 class MessagePassingEmbedding(nn.Module):
-    """Covalent-graph MPNN: ``forward(element_index [A], bond_index [2,B], bond_type [B])`` → h [A, hidden]."""
+    """Covalent-graph MPNN.
+
+    ``forward(element_index [A], bond_index [2, B], bond_type [B])`` → embeddings h [A, hidden].
+    """
 
     def __init__(
         self,
@@ -125,7 +128,9 @@ class KineticDecompositionModel(nn.Module):
         self.n_bond_types = n_bond_types
         self.atom_head = mlp(hidden_width, atom_head_width, 1, atom_head_layers)
         self.edge_head = mlp(hidden_width + n_bond_types, edge_head_width, 1, edge_head_layers)
-        self.register_buffer("element_weights_kcal_mol", torch.zeros(n_elements, dtype=torch.float64))
+        self.register_buffer(
+            "element_weights_kcal_mol", torch.zeros(n_elements, dtype=torch.float64)
+        )
         self.register_buffer("bias_kcal_mol", torch.zeros((), dtype=torch.float64))
         self.register_buffer("scale_kcal_mol", torch.ones((), dtype=torch.float64))
 

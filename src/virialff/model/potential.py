@@ -31,7 +31,9 @@ GAUSSIAN_CENTRES_ANGSTROM: tuple[float, ...] = tuple(1.2 + 0.6 * k for k in rang
 WIDTH_EPSILON_ANGSTROM2 = 1.0e-5
 
 
-def pair_distances_angstrom(positions_angstrom: torch.Tensor, pair_index: torch.Tensor) -> torch.Tensor:
+def pair_distances_angstrom(
+    positions_angstrom: torch.Tensor, pair_index: torch.Tensor
+) -> torch.Tensor:
     """Distances r_ij (Å), [P], from positions [A, 3] and ``pair_index`` [2, P]."""
     delta = positions_angstrom[pair_index[0]] - positions_angstrom[pair_index[1]]
     return torch.linalg.vector_norm(delta, dim=-1)
@@ -92,7 +94,9 @@ def sum_per_molecule(values: torch.Tensor, owner: torch.Tensor, n_molecules: int
 
 
 def linear_energy_kcal_mol(
-    element_counts: torch.Tensor, element_weights_kcal_mol: torch.Tensor, bias_kcal_mol: torch.Tensor
+    element_counts: torch.Tensor,
+    element_weights_kcal_mol: torch.Tensor,
+    bias_kcal_mol: torch.Tensor,
 ) -> torch.Tensor:
     """E_lin = wᵀN + b (Eq. 24): [M] from element counts N [M, n_elements]."""
     return element_counts @ element_weights_kcal_mol + bias_kcal_mol
@@ -109,10 +113,14 @@ def molecule_energy_kcal_mol(
     ``sign`` is +1 for the total energy and −1 for the kinetic energy (T ≈ −E by the virial
     theorem, so the pair sum enters with the opposite sign).
     """
-    return linear_energy + sign * sum_per_molecule(pair_energy, pair_molecule, linear_energy.shape[0])
+    return linear_energy + sign * sum_per_molecule(
+        pair_energy, pair_molecule, linear_energy.shape[0]
+    )
 
 
-def neutralise_charges(raw_charges_e: torch.Tensor, group: torch.Tensor, n_groups: int) -> torch.Tensor:
+def neutralise_charges(
+    raw_charges_e: torch.Tensor, group: torch.Tensor, n_groups: int
+) -> torch.Tensor:
     """Shift raw charges [A] so every group (covalent fragment) [A] sums to zero charge."""
     total = sum_per_molecule(raw_charges_e, group, n_groups)
     count = sum_per_molecule(torch.ones_like(raw_charges_e), group, n_groups)

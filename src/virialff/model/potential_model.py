@@ -56,9 +56,14 @@ def fragment_labels(bond_index: torch.Tensor, n_atoms: int) -> torch.Tensor:
 
 
 class SymmetricPairNet(nn.Module):
-    """feats_net: [A, H] embeddings + pair_index [2, P] + pair_type [P] → C [P, 14], symmetric in (i, j)."""
+    """feats_net: embeddings [A, H], pair_index [2, P], pair_type [P] → C [P, 14].
 
-    def __init__(self, embedding_width: int, width: int, n_layers: int, n_pair_types: int = N_PAIR_TYPES) -> None:
+    Symmetric in (i, j) by construction (see module docstring).
+    """
+
+    def __init__(
+        self, embedding_width: int, width: int, n_layers: int, n_pair_types: int = N_PAIR_TYPES
+    ) -> None:
         super().__init__()
         self.n_pair_types = n_pair_types
         self.linear = nn.Linear(embedding_width, width)
@@ -71,7 +76,9 @@ class SymmetricPairNet(nn.Module):
             last.bias.zero_()
             last.bias[3::2] = INITIAL_WIDTH_ANGSTROM
 
-    def forward(self, h: torch.Tensor, pair_index: torch.Tensor, pair_type: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, h: torch.Tensor, pair_index: torch.Tensor, pair_type: torch.Tensor
+    ) -> torch.Tensor:
         a = self.linear(h)
         b = self.bilinear(h)
         i, j = pair_index
@@ -107,7 +114,9 @@ class PotentialModel(nn.Module):
         nn.init.zeros_(self.charge_net[-1].bias)
         self.feats_net = SymmetricPairNet(width, feats_net_width, feats_net_layers)
         # float64: the reference energy is ~1e5 kcal/mol, beyond float32's 0.01 kcal/mol resolution
-        self.register_buffer("element_weights_kcal_mol", torch.zeros(N_ELEMENTS, dtype=torch.float64))
+        self.register_buffer(
+            "element_weights_kcal_mol", torch.zeros(N_ELEMENTS, dtype=torch.float64)
+        )
         self.register_buffer("bias_kcal_mol", torch.zeros((), dtype=torch.float64))
         self.sign = TARGET_SIGNS[target]
 
@@ -122,7 +131,10 @@ class PotentialModel(nn.Module):
         return self.embedding.embed_batch(batch)
 
     def parameters_from_embeddings(
-        self, h: torch.Tensor, batch, fragment: torch.Tensor  # noqa: ANN001
+        self,
+        h: torch.Tensor,
+        batch,
+        fragment: torch.Tensor,  # noqa: ANN001
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Charges Q [A] (e, neutral per fragment) and pair parameters C [P, 14]."""
         raw = self.charge_net(h).squeeze(-1)
@@ -192,8 +204,12 @@ SMALL_MODEL_CONFIG: dict = {
 }
 
 EMBEDDING_KEYS = (
-    "message_passing_steps", "hidden_width", "atom_head_layers", "atom_head_width",
-    "edge_head_layers", "edge_head_width",
+    "message_passing_steps",
+    "hidden_width",
+    "atom_head_layers",
+    "atom_head_width",
+    "edge_head_layers",
+    "edge_head_width",
 )
 POTENTIAL_KEYS = ("charge_net_layers", "charge_net_width", "feats_net_layers", "feats_net_width")
 
@@ -203,7 +219,9 @@ def embedding_model_kwargs(section: dict) -> dict:
     return {k: int(section[k]) for k in EMBEDDING_KEYS}
 
 
-def build_potential_model(model_config: dict, target: str, pretrained_embeddings: bool = True) -> PotentialModel:
+def build_potential_model(
+    model_config: dict, target: str, pretrained_embeddings: bool = True
+) -> PotentialModel:
     """A :class:`PotentialModel` from ``{"embedding": {...}, "potential": {...}}`` sizes."""
     emb = model_config["embedding"]
     pot = model_config["potential"]

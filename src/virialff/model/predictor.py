@@ -92,7 +92,9 @@ def graphs_from_mols(mols: list) -> list:
 class Predictor:
     """A stage-2 model ready for prediction (see module docstring)."""
 
-    def __init__(self, model: PotentialModel, metadata: dict, device: str | torch.device | None = None) -> None:
+    def __init__(
+        self, model: PotentialModel, metadata: dict, device: str | torch.device | None = None
+    ) -> None:
         self.device = select_device(device)
         self.model = model.to(self.device).eval()
         self.metadata = metadata
@@ -183,15 +185,17 @@ class Predictor:
         for m, graph in enumerate(graphs):
             a0, a1 = atom_ptr[m], atom_ptr[m + 1]
             p0, p1 = pair_ptr[m], pair_ptr[m + 1]
-            predictions.append(Prediction(
-                energy_kcal_mol=float(energy[m]),
-                forces_kcal_mol_angstrom=forces[a0:a1],
-                charges_e=charges[a0:a1],
-                pair_index=pair_index[:, p0:p1] - a0,
-                pair_bonded=bonded[p0:p1],
-                pair_parameters=params[p0:p1],
-                elements=[SUPPORTED_ELEMENTS[int(i)] for i in graph.element_index],
-            ))
+            predictions.append(
+                Prediction(
+                    energy_kcal_mol=float(energy[m]),
+                    forces_kcal_mol_angstrom=forces[a0:a1],
+                    charges_e=charges[a0:a1],
+                    pair_index=pair_index[:, p0:p1] - a0,
+                    pair_bonded=bonded[p0:p1],
+                    pair_parameters=params[p0:p1],
+                    elements=[SUPPORTED_ELEMENTS[int(i)] for i in graph.element_index],
+                )
+            )
         return predictions
 
     def predict(self, mol) -> Prediction:  # noqa: ANN001 - rdkit Mol

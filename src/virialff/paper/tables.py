@@ -118,6 +118,25 @@ def display_table(table: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     return shown
 
 
+def decimals(cell: Any) -> int:
+    """Number of decimals written in a table cell (``"12.40"`` → 2, ``"7"`` → 0)."""
+    text = str(cell).strip()
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def stage_rows(summary: Mapping[str, Any]) -> list[tuple[str, Any, Any, Any, str]]:
+    """(stage, seen, passed, failed, reasons) per stage of ``results/dataset/summary.json``."""
+    rows = []
+    for stage, entry in (summary.get("stages") or {}).items():
+        if not isinstance(entry, Mapping):
+            continue
+        reasons = entry.get("failed_by_reason") or {}
+        text = ", ".join(f"{reason} {count}" for reason, count in reasons.items()) or "none"
+        rows.append((str(stage), entry.get("n_seen"), entry.get("n_ok"), entry.get("n_failed"),
+                     text))
+    return rows
+
+
 def flatten_counts(summary: Mapping[str, Any], prefix: str = "") -> list[tuple[str, int]]:
     """Every integer leaf of a nested summary as ``("stage.key", value)`` in file order."""
     out: list[tuple[str, int]] = []

@@ -153,17 +153,17 @@ def draw_architecture(
     _arrow(ax, (17.8, 28), (lc - 1, 37))
     _arrow(ax, (17.8, 22), (lf - 1, 14))
     _arrow(ax, (17.8, 8), (lf - 1, 12))
-    _box(ax, 62, 37, 9, 5, "Q_i", _HEAD)
+    _box(ax, 62, 37, 10, 7, "Q_i\nneutral per\nmolecule", _HEAD, fontsize=6.5)
     _box(ax, 62, 14, 11, 5, f"C_0 … C_{N_POTENTIAL_PARAMETERS - 1}\nsymmetric in i, j", _HEAD,
          fontsize=6.5)
-    _arrow(ax, (rc + 1, 37), (57.2, 37))
+    _arrow(ax, (rc + 1, 37), (56.2, 37))
     _arrow(ax, (rf + 1, 14), (56.2, 14))
     _box(ax, 84, 37, 21, 9, "E_LR (non-bonded pairs)\n332.06·Q_iQ_j/r\n− |C_0|/r⁶ + |C_1|/r¹²",
          _PHYS, fontsize=6.8)
     _box(ax, 84, 14, 21, 9, "E_SR (all pairs)\nΣ_k C_2k·exp(−(r − r_k)²\n/(C_2k+1² + 10⁻⁵))",
          _PHYS, fontsize=6.8)
     _box(ax, 84, 25.5, 13, 4, "r_ij = |R_i − R_j|", _INPUT, fontsize=6.8)
-    _arrow(ax, (66.9, 37), (73.2, 37))
+    _arrow(ax, (67.9, 37), (73.2, 37))
     _arrow(ax, (67.9, 14), (73.2, 14))
     _arrow(ax, (67.9, 16), (73.2, 34.5), text="", rad=0.0)
     ax.text(69.5, 26.5, "C_0, C_1", fontsize=6.3, color="#333333", ha="right", va="center")

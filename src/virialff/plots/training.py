@@ -25,8 +25,12 @@ def _plot_history(ax, history: pd.DataFrame, label_suffix: str = "", linestyle: 
         column = f"{split}_loss"
         if column in history and history[column].notna().any():
             ax.plot(
-                history["epoch"], history[column], color=SPLIT_PALETTE[split], linestyle=linestyle,
-                label=f"{'training' if split == 'train' else 'test'}{label_suffix}", linewidth=1.2,
+                history["epoch"],
+                history[column],
+                color=SPLIT_PALETTE[split],
+                linestyle=linestyle,
+                label=f"{'training' if split == 'train' else 'test'}{label_suffix}",
+                linewidth=1.2,
             )
 
 
@@ -56,7 +60,9 @@ def loss_curves_figure(
     return fig
 
 
-def parity_figure(predictions: pd.DataFrame, metrics: dict, quantity: str, run_label: str = "") -> plt.Figure:
+def parity_figure(
+    predictions: pd.DataFrame, metrics: dict, quantity: str, run_label: str = ""
+) -> plt.Figure:
     """(a) predicted vs reference with the identity line, (b) histogram of errors (kcal/mol)."""
     apply_theme()
     fig, (ax_parity, ax_hist) = plt.subplots(1, 2, figsize=(8.5, 3.8), constrained_layout=True)
@@ -69,7 +75,9 @@ def parity_figure(predictions: pd.DataFrame, metrics: dict, quantity: str, run_l
         low = float(min(reference.min(), predicted.min()))
         high = float(max(reference.max(), predicted.max()))
         pad = 0.03 * (high - low or 1.0)
-        ax_parity.plot([low - pad, high + pad], [low - pad, high + pad], color="black", linewidth=0.8)
+        ax_parity.plot(
+            [low - pad, high + pad], [low - pad, high + pad], color="black", linewidth=0.8
+        )
     ax_parity.set_xlabel(f"reference {quantity} (kcal/mol)")
     ax_parity.set_ylabel(f"predicted {quantity} (kcal/mol)")
     ax_parity.set_title("(a) test set", loc="left")

@@ -34,7 +34,9 @@ def load_dataset(path: str | Path) -> tuple[GraphBatch, dict[str, torch.Tensor],
         raise FileNotFoundError(f"dataset file {path} does not exist")
     payload = torch.load(path, map_location="cpu", weights_only=True)
     graphs = GraphBatch.from_state_dict(payload["graphs"])
-    split = {name: torch.as_tensor(payload["split"].get(name, []), dtype=torch.long) for name in SPLITS}
+    split = {
+        name: torch.as_tensor(payload["split"].get(name, []), dtype=torch.long) for name in SPLITS
+    }
     n_atoms = int(graphs.atom_ptr[-1])
     graphs.atom_targets[ATOM_INDEX_KEY] = torch.arange(n_atoms)
     graphs.atom_targets[FRAGMENT_KEY] = fragment_labels(graphs.bond_index, n_atoms)
@@ -68,9 +70,36 @@ def tensor_bytes(batch: GraphBatch) -> int:
 
 
 DEFAULT_SMILES: tuple[str, ...] = (
-    "C", "CC", "CCO", "CO", "C=O", "CC(=O)O", "c1ccccc1", "CN", "CC#N", "O", "N", "CF",
-    "CCl", "CS", "CBr", "OCCO", "CC(C)O", "c1ccncc1", "C=CC=C", "CC(=O)N", "COC", "CSC",
-    "FC(F)F", "OP(O)O", "c1ccoc1", "CCCC", "CC=O", "NC=O", "ClCCl", "C#C",
+    "C",
+    "CC",
+    "CCO",
+    "CO",
+    "C=O",
+    "CC(=O)O",
+    "c1ccccc1",
+    "CN",
+    "CC#N",
+    "O",
+    "N",
+    "CF",
+    "CCl",
+    "CS",
+    "CBr",
+    "OCCO",
+    "CC(C)O",
+    "c1ccncc1",
+    "C=CC=C",
+    "CC(=O)N",
+    "COC",
+    "CSC",
+    "FC(F)F",
+    "OP(O)O",
+    "c1ccoc1",
+    "CCCC",
+    "CC=O",
+    "NC=O",
+    "ClCCl",
+    "C#C",
 )
 
 

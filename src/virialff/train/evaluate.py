@@ -40,13 +40,15 @@ def predict_dataset(
             predicted.append(out["energy_kcal_mol"].double().cpu())
     predicted_np = torch.cat(predicted).numpy() if predicted else np.zeros(0)
     reference = graphs.molecule_targets[key][indices].double().numpy()
-    table = pd.DataFrame({
-        "molecule_id": [graphs.molecule_ids[i] for i in indices.tolist()],
-        "split": split,
-        "reference_kcal_mol": reference,
-        "predicted_kcal_mol": predicted_np,
-        "error_kcal_mol": predicted_np - reference,
-    })
+    table = pd.DataFrame(
+        {
+            "molecule_id": [graphs.molecule_ids[i] for i in indices.tolist()],
+            "split": split,
+            "reference_kcal_mol": reference,
+            "predicted_kcal_mol": predicted_np,
+            "error_kcal_mol": predicted_np - reference,
+        }
+    )
     return table, predictor.metadata
 
 

@@ -27,14 +27,19 @@ import torch
 log = logging.getLogger("virialff.train")
 
 HISTORY_COLUMNS: tuple[str, ...] = (
-    "epoch", "train_loss", "val_loss", "test_loss", "learning_rate", "wall_s",
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "test_loss",
+    "learning_rate",
+    "wall_s",
 )
 
 #: ``errors(molecule_indices [n], training) -> absolute errors [n]`` (kcal/mol).
 ErrorFunction = Callable[[torch.Tensor, bool], torch.Tensor]
 
 
-class TrainingInterrupted(RuntimeError):
+class TrainingInterruptedError(RuntimeError):
     """Raised by a ``stop_after_epoch`` callback to simulate a killed run (tests)."""
 
 
@@ -143,7 +148,9 @@ def run_loop(
             _set_rng_states(generator, state["rng"])
             history = state["history"]
             start_epoch = int(state["epoch"]) + 1
-            log.info("resuming %s from %s after epoch %d", settings.description, ckpt, start_epoch - 1)
+            log.info(
+                "resuming %s from %s after epoch %d", settings.description, ckpt, start_epoch - 1
+            )
         else:
             log.warning("ignoring checkpoint %s written with another configuration", ckpt)
     wall_offset = history[-1]["wall_s"] if history else 0.0
@@ -187,15 +194,18 @@ def run_loop(
         bar.set_postfix(train=f"{row['train_loss']:.3g}", val=f"{row['val_loss']:.3g}")
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         tmp = ckpt.with_name(ckpt.name + ".tmp")
-        torch.save({
-            "fingerprint": settings.fingerprint,
-            "epoch": epoch,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "rng": _rng_states(generator),
-            "history": history,
-        }, tmp)
+        torch.save(
+            {
+                "fingerprint": settings.fingerprint,
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "rng": _rng_states(generator),
+                "history": history,
+            },
+            tmp,
+        )
         os.replace(tmp, ckpt)
         if stop_after_epoch is not None:
             stop_after_epoch(epoch)

@@ -15,9 +15,14 @@ def setup_script(log_path: str | Path | None, threads: int = 1) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives for the process
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
     torch.set_num_threads(max(1, int(threads)))
     logging.getLogger("virialff.train").info(
-        "torch %s, cuda available: %s, threads: %d", torch.__version__, torch.cuda.is_available(), threads
+        "torch %s, cuda available: %s, threads: %d",
+        torch.__version__,
+        torch.cuda.is_available(),
+        threads,
     )

@@ -66,11 +66,59 @@ def _split_ids(graphs: GraphBatch, split: dict[str, torch.Tensor]) -> dict[str, 
     return {name: [graphs.molecule_ids[i] for i in idx.tolist()] for name, idx in split.items()}
 
 
-def _finish(payload: dict, output_path: Path, history: list[dict], history_path: Path, checkpoint: Path) -> None:
+def _finish(
+    payload: dict, output_path: Path, history: list[dict], history_path: Path, checkpoint: Path
+) -> None:
     output_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, output_path)
     write_history(history_path, history)
     checkpoint.unlink(missing_ok=True)
+
+
+def embedding_errors(
+    model: KineticDecompositionModel, data: GraphBatch, device: torch.device
+) -> Callable[[torch.Tensor, bool], torch.Tensor]:
+    """``errors(indices, training)``: |T̂ − T| (kcal/mol) of the molecules ``indices``."""
+    key = TARGET_KEYS["kinetic"]
+
+    def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
+        batch = _batch(data, indices, device)
+        predicted = model(batch)["kinetic_kcal_mol"]
+        return (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
+
+    return errors
+
+
+def potential_errors(
+    model: PotentialModel,
+    data: GraphBatch,
+    device: torch.device,
+    cache: torch.Tensor | None,
+    noise_angstrom: float,
+    generator: torch.Generator,
+) -> Callable[[torch.Tensor, bool], torch.Tensor]:
+    """``errors(indices, training)``: |Ê − E| (kcal/mol) of the molecules ``indices``.
+
+    ``cache``: frozen embeddings [A_total, hidden] (or None to run the embedding network);
+    in training, Gaussian noise of ``noise_angstrom`` (drawn from ``generator``) is added to
+    the coordinates.
+    """
+    key = TARGET_KEYS[model.target]
+
+    def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
+        batch = _batch(data, indices, device)
+        positions = batch.positions_angstrom
+        if training and noise_angstrom > 0:
+            jitter = torch.randn(positions.shape, generator=generator, dtype=positions.dtype)
+            positions = positions + noise_angstrom * jitter.to(device)
+        h = None
+        if cache is not None:
+            h = cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(device)
+        out = model(batch, positions, h=h, fragment=batch.atom_targets[FRAGMENT_KEY])
+        predicted = out["energy_kcal_mol"]
+        return (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
+
+    return errors
 
 
 def _require_train(split: dict[str, torch.Tensor]) -> None:
@@ -101,7 +149,9 @@ def train_embedding(
     generator = seed_everything(seed)
     model = KineticDecompositionModel(**embedding_model_kwargs(section))
     train = split["train"]
-    weights, bias = fit_linear_reference(graphs.element_counts[train], graphs.molecule_targets[key][train])
+    weights, bias = fit_linear_reference(
+        graphs.element_counts[train], graphs.molecule_targets[key][train]
+    )
     residual = graphs.molecule_targets[key][train].double().numpy() - (
         graphs.element_counts[train].double().numpy() @ weights + bias
     )
@@ -113,27 +163,30 @@ def train_embedding(
     model.to(dev)
     data = _place_dataset(graphs, dev)
 
-    def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
-        batch = _batch(data, indices, dev)
-        predicted = model(batch)["kinetic_kcal_mol"]
-        return (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
-
+    errors = embedding_errors(model, data, dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(section["learning_rate"]))
     settings = LoopSettings(
         epochs=int(section["epochs"]),
         batch_size=int(section["batch_size"]),
         seed=seed,
         checkpoint_path=output_path.with_name(output_path.name + ".ckpt"),
-        fingerprint=config_fingerprint("embedding", section, seed, {k: v.numel() for k, v in split.items()}),
+        fingerprint=config_fingerprint(
+            "embedding", section, seed, {k: v.numel() for k, v in split.items()}
+        ),
         progress=progress,
         description="stage 1 (K·D embeddings)",
     )
     history = run_loop(model, optimizer, None, errors, split, settings, generator, stop_after_epoch)
     model_config = {"embedding": {k: section[k] for k in EMBEDDING_KEYS}, "training": dict(section)}
     payload = model_payload(
-        model.cpu(), model_config, kind="embedding", target="kd",
-        split=_split_ids(graphs, split), run_name=config.get("run_name", "unnamed"),
-        data_scale=config.get("data_scale", "custom"), seed=seed,
+        model.cpu(),
+        model_config,
+        kind="embedding",
+        target="kd",
+        split=_split_ids(graphs, split),
+        run_name=config.get("run_name", "unnamed"),
+        data_scale=config.get("data_scale", "custom"),
+        seed=seed,
         final={k: history[-1][k] for k in ("train_loss", "val_loss", "test_loss")},
     )
     _finish(payload, output_path, history, history_path, settings.checkpoint_path)
@@ -145,12 +198,16 @@ def load_stage1_embedding(model: PotentialModel, embedding_path: str | Path) -> 
     payload = torch.load(embedding_path, map_location="cpu", weights_only=True)
     if payload.get("kind") != "embedding":
         raise ValueError(f"{embedding_path} is not a stage-1 embedding model")
-    state = {k[len("mpnn."):]: v for k, v in payload["state_dict"].items() if k.startswith("mpnn.")}
+    state = {
+        k[len("mpnn.") :]: v for k, v in payload["state_dict"].items() if k.startswith("mpnn.")
+    }
     model.embedding.load_state_dict(state)
     return payload["config"]
 
 
-def _cached_embeddings(model: PotentialModel, data: GraphBatch, device: torch.device, chunk: int = 2048) -> torch.Tensor:
+def cached_embeddings(
+    model: PotentialModel, data: GraphBatch, device: torch.device, chunk: int = 2048
+) -> torch.Tensor:
     """Frozen embeddings h [A_total, hidden] of the whole dataset, computed once."""
     n = data.n_molecules
     parts = []
@@ -182,7 +239,9 @@ def train_potential(
     """
     output_path, history_path = Path(output_path), Path(history_path)
     section = config["training"]["potential"]
-    pretrained = section["pretrained_embeddings"] if pretrained_embeddings is None else pretrained_embeddings
+    pretrained = (
+        section["pretrained_embeddings"] if pretrained_embeddings is None else pretrained_embeddings
+    )
     if pretrained and embedding_path is None:
         raise ValueError("pretrained embeddings need the stage-1 model (embedding_path)")
     seed = int(config["seed"])
@@ -203,29 +262,23 @@ def train_potential(
     if pretrained:
         load_stage1_embedding(model, embedding_path)
     train = split["train"]
-    weights, bias = fit_linear_reference(graphs.element_counts[train], graphs.molecule_targets[key][train])
+    weights, bias = fit_linear_reference(
+        graphs.element_counts[train], graphs.molecule_targets[key][train]
+    )
     with torch.no_grad():
         model.element_weights_kcal_mol.copy_(torch.as_tensor(weights))
         model.bias_kcal_mol.fill_(bias)
     model.to(dev)
     data = _place_dataset(graphs, dev)
-    cache = _cached_embeddings(model, data, dev) if pretrained else None
-    noise = float(section["coordinate_noise_angstrom"])
-
-    def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
-        batch = _batch(data, indices, dev)
-        positions = batch.positions_angstrom
-        if training and noise > 0:
-            jitter = torch.randn(positions.shape, generator=generator, dtype=positions.dtype)
-            positions = positions + noise * jitter.to(dev)
-        h = None if cache is None else cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(dev)
-        out = model(batch, positions, h=h, fragment=batch.atom_targets[FRAGMENT_KEY])
-        predicted = out["energy_kcal_mol"]
-        return (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
-
+    cache = cached_embeddings(model, data, dev) if pretrained else None
+    errors = potential_errors(
+        model, data, dev, cache, float(section["coordinate_noise_angstrom"]), generator
+    )
     optimizer = torch.optim.Adam(model.trainable_parameters(), lr=float(section["learning_rate"]))
     scheduler = torch.optim.lr_scheduler.StepLR(
-        optimizer, step_size=int(section["lr_decay_every_epochs"]), gamma=float(section["lr_decay_factor"])
+        optimizer,
+        step_size=int(section["lr_decay_every_epochs"]),
+        gamma=float(section["lr_decay_factor"]),
     )
     name = output_path.stem
     settings = LoopSettings(
@@ -234,18 +287,31 @@ def train_potential(
         seed=seed,
         checkpoint_path=output_path.with_name(output_path.name + ".ckpt"),
         fingerprint=config_fingerprint(
-            "potential", target, model_config, section, seed, {k: v.numel() for k, v in split.items()}
+            "potential",
+            target,
+            model_config,
+            section,
+            seed,
+            {k: v.numel() for k, v in split.items()},
         ),
         progress=progress,
         description=f"stage 2 ({name})",
     )
-    history = run_loop(model, optimizer, scheduler, errors, split, settings, generator, stop_after_epoch)
+    history = run_loop(
+        model, optimizer, scheduler, errors, split, settings, generator, stop_after_epoch
+    )
     full_config = copy.deepcopy(model_config)
     full_config["training"] = dict(section)
     payload = model_payload(
-        model.cpu(), full_config, kind="potential", target=target,
-        split=_split_ids(graphs, split), run_name=config.get("run_name", "unnamed"),
-        data_scale=config.get("data_scale", "custom"), seed=seed, name=name,
+        model.cpu(),
+        full_config,
+        kind="potential",
+        target=target,
+        split=_split_ids(graphs, split),
+        run_name=config.get("run_name", "unnamed"),
+        data_scale=config.get("data_scale", "custom"),
+        seed=seed,
+        name=name,
         final={k: history[-1][k] for k in ("train_loss", "val_loss", "test_loss")},
     )
     _finish(payload, output_path, history, history_path, settings.checkpoint_path)
