@@ -132,6 +132,7 @@ rule s66_metrics:
         run_name=config["run_name"],
         data_scale=config["data_scale"],
         dft_max_dimers=EVALUATION.get("s66", {}).get("dft_max_dimers", 66),
+        dft_method=f'{config["descriptors"]["method"]}/{config["descriptors"]["basis"]}',
     resources:
         mem_mb=1000,
         runtime=5,

@@ -114,6 +114,7 @@ rule conformer_metrics:
         methods=BENCH_METHODS,
         run_name=config["run_name"],
         data_scale=config["data_scale"],
+        dft_method=f'{config["descriptors"]["method"]}/{config["descriptors"]["basis"]}',
     resources:
         mem_mb=1000,
         runtime=5,

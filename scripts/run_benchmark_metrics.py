@@ -31,7 +31,9 @@ if benchmark == "s66":
     methods["dft"] = {"available": True, "reason": None, **dft_stats,
                       "compared_with": "CCSD(T)/CBS at the original S66 geometries"}
     extra = {
-        "reference": "wB97X-D/def2-SVP counterpoise-corrected (Psi4) at GFN2-xTB geometries",
+        "reference": f"{snakemake.params.dft_method} counterpoise-corrected (Psi4) at "
+                     "GFN2-xTB geometries",
+        "dft_method": snakemake.params.dft_method,
         "secondary_reference": "CCSD(T)/CBS, Rezac, Riley & Hobza, JCTC 7, 2427 (2011)",
         "n_systems": len(bundled), "n_optimized": len(optimized),
         "n_dft": int(combined["dft"].notna().sum()),

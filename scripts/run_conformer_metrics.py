@@ -39,7 +39,8 @@ dft_rows = relative[relative["method"] == "dft"]
 write_metrics(
     snakemake.output.metrics, benchmark="conformers", methods=methods, sign_convention=None,
     run_name=snakemake.params.run_name, data_scale=snakemake.params.data_scale,
-    reference="wB97X-D/def2-SVP (Psi4) single points, geometry: "
+    dft_method=snakemake.params.dft_method,
+    reference=f"{snakemake.params.dft_method} (Psi4) single points, geometry: "
               + str(dft["geometry"].iloc[0] if len(dft) else "none"),
     relative_energy="E(conformer) - E(lowest conformer of the same molecule), each method "
                     "against its own lowest conformer",

@@ -19,9 +19,11 @@ Facts this module relies on (checked on Debian 12):
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,42 @@ PARTITION = "debug"
 NODE = "localhost"
 DAEMONS = ("slurmctld", "slurmd", "munged", "sbatch", "squeue", "sinfo", "srun", "scontrol")
 APT_PACKAGES = ("slurm-wlm", "munge")
+SLURM_PORTS = (6817, 6818)  # slurmctld, slurmd defaults
+# One local cluster at a time on this machine, whichever pytest session asks for it.
+LOCK_PATH = Path("/tmp/virialff-slurm-test.lock")
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class MachineLock:
+    """An exclusive flock on LOCK_PATH, so two test sessions never share the daemons."""
+
+    def __init__(self) -> None:
+        self.handle = None
+
+    def acquire(self, timeout_s: float) -> bool:
+        self.handle = open(LOCK_PATH, "w")  # noqa: SIM115 - held until release()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.handle.close()
+                    self.handle = None
+                    return False
+                time.sleep(2)
+
+    def release(self) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
 
 
 def missing_programs() -> list[str]:
@@ -171,6 +209,11 @@ PartitionName={PARTITION} Nodes={NODE} Default=YES MaxTime=INFINITE State=UP
         )
 
     def start(self, timeout_s: float = 90) -> None:
+        busy = [port for port in SLURM_PORTS if port_in_use(port)]
+        if busy:
+            # Someone else's slurmctld/slurmd (or one left behind by a killed run): we do
+            # not stop processes we did not start.
+            raise RuntimeError(f"port(s) {busy} already in use; is another SLURM running?")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.write_conf()
         if not self._munge_running():

@@ -39,6 +39,13 @@ def _text_block(ax, lines: list[str], loc: str = "lower right") -> None:  # noqa
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "linewidth": 0.5})
 
 
+def _dft_label(metrics: dict) -> str:
+    """Display name of the DFT reference recorded in a metrics file (``dft_method``)."""
+    method = str(metrics.get("dft_method") or "wb97x-d/def2-svp")
+    pretty = {"wb97x-d": "ωB97X-D", "def2-svp": "def2-SVP"}
+    return "/".join(pretty.get(part.lower(), part) for part in method.split("/"))
+
+
 def _fmt(value) -> str:  # noqa: ANN001
     return "–" if value is None else f"{value:.2f}"
 
@@ -60,10 +67,11 @@ def draw_s66_dft_vs_reference(combined: pd.DataFrame, metrics: dict):  # noqa: A
         annotate_errors(ax, entry["mae_kcal_mol"], entry["rmse_kcal_mol"], entry["n"])
     missing = int(len(combined) - len(rows))
     if missing:
-        _text_block(ax, [f"DFT-CP not computed for {missing} of {len(combined)} dimers",
-                         f"(evaluation.s66.dft_max_dimers = {metrics.get('dft_max_dimers')})"])
+        fig.text(0.5, -0.02, f"DFT-CP not computed for {missing} of {len(combined)} dimers "
+                 f"(evaluation.s66.dft_max_dimers = {metrics.get('dft_max_dimers')})",
+                 ha="center", fontsize=7)
     ax.set_xlabel(r"$E_\mathrm{int}$ CCSD(T)/CBS (kcal/mol)")
-    ax.set_ylabel(r"$E_\mathrm{int}$ ωB97X-D/def2-SVP, CP (kcal/mol)")
+    ax.set_ylabel(r"$E_\mathrm{int}$ " + _dft_label(metrics) + ", CP (kcal/mol)")
     ax.set_title(f"S66 ({metrics['run_name']}, {metrics['data_scale']})", fontsize=9)
     return fig
 
@@ -86,7 +94,7 @@ def draw_s66_methods(combined: pd.DataFrame, metrics: dict):  # noqa: ANN201
                    edgecolor="0.55", linewidth=0.7, label="vs CCSD(T)/CBS (all dimers)")
         with_dft = combined[np.isfinite(combined["dft"])]
         ax.scatter(with_dft["dft"], with_dft[method], s=20, color=colour, edgecolor="white",
-                   linewidth=0.4, label="vs ωB97X-D/def2-SVP CP", zorder=3)
+                   linewidth=0.4, label=f"vs {_dft_label(metrics)} CP", zorder=3)
         _identity(ax, list(combined["ccsdt_cbs"]) + list(combined[method])
                   + list(with_dft["dft"]))
         vs_cc = entry.get("vs_ccsdt_cbs", {})
@@ -134,7 +142,7 @@ def draw_conformers(relative: pd.DataFrame, metrics: dict):  # noqa: ANN201
                   + list(rows["relative_energy_kcal_mol"]))
         annotate_errors(ax, entry["mae_kcal_mol"], entry["rmse_kcal_mol"], entry["n"])
         ax.set_title(title)
-        ax.set_xlabel(r"$E_\mathrm{rel}$ ωB97X-D/def2-SVP (kcal/mol)")
+        ax.set_xlabel(r"$E_\mathrm{rel}$ " + _dft_label(metrics) + " (kcal/mol)")
         if index == 0:
             ax.set_ylabel(r"predicted $E_\mathrm{rel}$ (kcal/mol)")
             ax.legend(loc="lower right", fontsize=6, frameon=False)
@@ -192,7 +200,14 @@ def draw_charges(charges: pd.DataFrame):  # noqa: ANN201
     fig, (ax_t, ax_a) = plt.subplots(1, 2, figsize=(8.6, 3.4),
                                      gridspec_kw={"width_ratios": [1, 1.3]})
     colour = method_color("virialff")
-    if totals.size:
+    if totals.size and np.ptp(totals) < 1e-6 and np.abs(totals).max() < 1e-6:
+        # a charge_net with an explicit neutrality constraint: every total is 0 to rounding
+        ax_t.hist(np.round(totals, 6), bins=np.linspace(-0.3, 0.3, 40), color=colour,
+                  alpha=0.85)
+        ax_t.text(0.03, 0.97, f"|Σq| ≤ {np.abs(totals).max():.1e} e for every molecule\n"
+                  "(neutral by construction)", transform=ax_t.transAxes, ha="left", va="top",
+                  fontsize=7)
+    elif totals.size:
         ax_t.hist(totals, bins=40, color=colour, alpha=0.85)
     ax_t.axvline(0.0, color="black", lw=0.8, ls="--")
     ax_t.set_xlabel("total predicted charge per molecule (e)")

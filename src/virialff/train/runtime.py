@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 
-def setup_script(log_path: str | Path | None, threads: int = 1) -> None:
-    """Send stderr (tqdm progress, warnings) and logging to ``log_path``; set torch threads."""
-    import torch
+def setup_script(log_path: str | Path | None, threads: int | None = None) -> None:
+    """Send stderr (tqdm progress, warnings) and logging to ``log_path``.
 
+    With ``threads``, also set torch's CPU threads (plot scripts leave torch alone).
+    """
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives for the process
@@ -19,6 +20,10 @@ def setup_script(log_path: str | Path | None, threads: int = 1) -> None:
         level=logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    if threads is None:
+        return
+    import torch
+
     torch.set_num_threads(max(1, int(threads)))
     logging.getLogger("virialff.train").info(
         "torch %s, cuda available: %s, threads: %d",

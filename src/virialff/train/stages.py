@@ -47,6 +47,16 @@ log = logging.getLogger("virialff.train")
 GPU_DATASET_FRACTION = 0.3
 
 
+def _prepare_device(device: str | None, config: dict) -> torch.device:
+    """The training device; on CUDA, TensorFloat-32 matrix products (about 3x faster on
+    Ampere/Hopper; energies are summed in float64, so the kcal/mol resolution is unaffected)."""
+    dev = select_device(device or config["training"].get("device", "auto"))
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return dev
+
+
 def _place_dataset(graphs: GraphBatch, device: torch.device) -> GraphBatch:
     """The dataset on ``device`` when it fits comfortably there, else left on the CPU."""
     if device.type != "cuda":
@@ -142,7 +152,7 @@ def train_embedding(
     output_path, history_path = Path(output_path), Path(history_path)
     section = config["training"]["embedding"]
     seed = int(config["seed"])
-    dev = select_device(device or config["training"].get("device", "auto"))
+    dev = _prepare_device(device, config)
     graphs, split, meta = load_dataset(dataset_path)
     _require_train(split)
     key = TARGET_KEYS["kinetic"]
@@ -245,7 +255,7 @@ def train_potential(
     if pretrained and embedding_path is None:
         raise ValueError("pretrained embeddings need the stage-1 model (embedding_path)")
     seed = int(config["seed"])
-    dev = select_device(device or config["training"].get("device", "auto"))
+    dev = _prepare_device(device, config)
     graphs, split, meta = load_dataset(dataset_path)
     _require_train(split)
     key = TARGET_KEYS[target]
