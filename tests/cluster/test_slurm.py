@@ -13,6 +13,7 @@ Set VIRIALFF_SKIP_CLUSTER_TESTS=1 to skip it on purpose.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -38,12 +39,11 @@ from slurm_local import (  # noqa: E402
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 PROFILE = REPO / "profiles" / "slurm" / "config.v8+.yaml"
 # Files and folders a run needs; results/, .snakemake/ and the venv stay behind.
 WORKFLOW_PARTS = ("Snakefile", "config.yaml", "config", "rules", "scripts", "src", "schemas",
-                  "envs", "profiles", "data", "paper", "tests/cluster")
+                  "envs", "profiles", "data", "paper", "report", "tests/cluster")
 SITE_KEYS = ("gpu", "gres", "gpu_model", "cpus_per_gpu")
 
 
@@ -194,6 +194,10 @@ def test_workflow_trains_through_slurm(slurm, tmp_path):
         assert (work / target).stat().st_size > 0, target
     descriptors = list((work / "results" / "descriptors").glob("shard*.npz"))
     assert len(descriptors) == 1, descriptors
+    # All three molecules went through Psi4 (a silent failure would leave the model untrained).
+    with open(descriptors[0].with_suffix(".status.csv"), newline="") as handle:
+        statuses = {row["molecule_id"]: row["status"] for row in csv.DictReader(handle)}
+    assert sorted(statuses.values()) == ["ok", "ok", "ok"], statuses
 
     submitted = set(slurm.submitted_job_ids()) - before
     logs = work / ".snakemake" / "slurm_logs"

@@ -122,3 +122,15 @@ def test_exact_split_counts(qmugs_config, subset_paths):
     qmugs_config["split"]["counts"] = {"train": 3, "val": 1, "test": 1}
     result = run_subset(qmugs_config, **subset_paths, n_shards=5)
     assert result.split["counts"] == {"train": 3, "val": 1, "test": 1}
+
+
+def test_unreadable_sdf_is_recorded_as_bad_sdf(qmugs_config, subset_paths, tmp_path):
+    shutil.copytree(QMUGS_FIXTURE / "structures", tmp_path / "tree" / "structures")
+    (tmp_path / "tree" / "structures" / "CHEMBL582" / "conf_01.sdf").write_text("garbage\n")
+    qmugs_config["qmugs"]["root"] = str(tmp_path / "tree")
+    run_subset(qmugs_config, **subset_paths, n_shards=5)
+    failed = {r["molecule_id"]: r for r in _read(subset_paths["status_csv"])
+              if r["status"] == "failed"}
+    assert failed["CHEMBL582_conf01"]["reason"] == "bad_sdf"
+    kept = {r["molecule_id"] for r in _read(subset_paths["molecules_csv"])}
+    assert {"CHEMBL582_conf00", "CHEMBL582_conf02"} <= kept and "CHEMBL582_conf01" not in kept

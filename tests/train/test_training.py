@@ -10,7 +10,7 @@ import torch
 from train_support import CHO_SMILES, small_config
 
 import virialff
-from virialff.train.data import write_synthetic_dataset
+from virialff.train.data import synthetic_molecules, write_synthetic_dataset
 from virialff.train.evaluate import evaluate_model
 from virialff.train.loop import HISTORY_COLUMNS, TrainingInterruptedError
 from virialff.train.stages import train_embedding, train_potential
@@ -158,6 +158,11 @@ def test_two_stage_training_writes_the_documented_files(dataset, tmp_path):
             "error_kcal_mol",
         ]
         assert len(predictions) == metrics["n"] > 0
-        assert virialff.load_model(tmp_path / f"{target}.pt").target == target
+        # the prediction API gives the energies of the vectorised evaluation
+        predictor = virialff.load_model(tmp_path / f"{target}.pt", device="cpu")
+        assert predictor.target == target
+        mols = {m.GetProp("_Name"): m for m in synthetic_molecules(12)}
+        energies = predictor.energies_kcal_mol([mols[i] for i in predictions["molecule_id"]])
+        assert energies == pytest.approx(predictions["predicted_kcal_mol"].to_numpy(), abs=1e-3)
     with pytest.raises(ValueError, match="stage-1"):
         virialff.load_model(tmp_path / "embedding.pt")

@@ -115,10 +115,8 @@ def check_molecule(
     return mol
 
 
-def _smiles_from_sdf(candidate: Candidate) -> str:
-    """Canonical heavy-atom SMILES of a QMugs SDF (used only when summary.csv is absent)."""
-    from rdkit import Chem
-
+def _reference_energies_from_sdf(candidate: Candidate):  # noqa: ANN202 - QMugsConformer
+    """Read a QMugs SDF and copy its reference energies (Hartree) into ``candidate.extra``."""
     from virialff.data.qmugs import read_qmugs_sdf
 
     try:
@@ -129,6 +127,14 @@ def _smiles_from_sdf(candidate: Candidate) -> str:
         k: f"{v:.10f}" for k, v in conformer.reference_energies_hartree().items()
         if np.isfinite(v)
     })
+    return conformer
+
+
+def _smiles_from_sdf(candidate: Candidate) -> str:
+    """Canonical heavy-atom SMILES of a QMugs SDF (used only when summary.csv is absent)."""
+    from rdkit import Chem
+
+    conformer = _reference_energies_from_sdf(candidate)
     return Chem.MolToSmiles(Chem.RemoveHs(conformer.mol))
 
 
@@ -217,7 +223,19 @@ def select_subset(
             continue
         canonical = Chem.MolToSmiles(mol)
         n_selected_groups += 1
-        for conformer in conformers:
+        readable = [first]
+        for conformer in conformers[1:]:
+            if conformer.smiles is None:  # no summary.csv: reference values from each SDF
+                try:
+                    _reference_energies_from_sdf(conformer)
+                except MoleculeRejected as error:
+                    rejected[error.reason] += 1
+                    status.failed(conformer.molecule_id, error.reason,
+                                  f"molecule {conformer.molecule_id}: {error.reason}: "
+                                  f"{error.detail}")
+                    continue
+            readable.append(conformer)
+        for conformer in readable:
             status.ok(conformer.molecule_id, time.perf_counter() - start)
             selected.append((conformer, canonical, n_heavy))
 

@@ -164,6 +164,7 @@ class PotentialModel(nn.Module):
             ``charges_e`` [A], ``pair_parameters`` [P, 14], ``pair_energy_kcal_mol`` [P].
         """
         positions = batch.positions_angstrom if positions_angstrom is None else positions_angstrom
+        positions = positions.to(self.charge_net[0].weight.dtype)  # e.g. a float64 dataset
         if h is None:
             h = self.embed(batch)
         if fragment is None:

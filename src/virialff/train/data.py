@@ -103,6 +103,24 @@ DEFAULT_SMILES: tuple[str, ...] = (
 )
 
 
+def synthetic_molecules(
+    n_molecules: int, smiles: tuple[str, ...] = DEFAULT_SMILES, seed: int = 0
+) -> list:
+    """The RDKit molecules (explicit Hs, one ETKDG conformer) of :func:`synthetic_dataset`."""
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    mols = []
+    for index in range(n_molecules):
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles[index % len(smiles)]))
+        params = AllChem.ETKDGv3()
+        params.randomSeed = seed * 1000 + index
+        AllChem.EmbedMolecule(mol, params)
+        mol.SetProp("_Name", f"synthetic_{index:04d}")
+        mols.append(mol)
+    return mols
+
+
 def synthetic_dataset(
     n_molecules: int = 16,
     smiles: tuple[str, ...] = DEFAULT_SMILES,
@@ -116,17 +134,10 @@ def synthetic_dataset(
     geometry, not quantum chemistry: KD_atom per element, KD_pair per bond type and length,
     T = Σ KD, and E = −T + a Morse-like pair sum — enough to test learning and formats.
     """
-    from rdkit import Chem
-    from rdkit.Chem import AllChem
-
     rng = np.random.default_rng(seed)
     atom_kd = {s: 50.0 * (i + 1) for i, s in enumerate(SUPPORTED_ELEMENTS)}
     graphs = []
-    for index in range(n_molecules):
-        mol = Chem.AddHs(Chem.MolFromSmiles(smiles[index % len(smiles)]))
-        params = AllChem.ETKDGv3()
-        params.randomSeed = seed * 1000 + index
-        AllChem.EmbedMolecule(mol, params)
+    for index, mol in enumerate(synthetic_molecules(n_molecules, smiles, seed)):
         symbols = [a.GetSymbol() for a in mol.GetAtoms()]
         positions = mol.GetConformer().GetPositions()
         kd_atom = np.array([atom_kd[s] for s in symbols]) + rng.normal(0, 1.0, len(symbols))
