@@ -23,6 +23,30 @@ include: "rules/figures.smk"
 include: "rules/paper.smk"
 
 
+# Seconds of work each: run on the submitting node, not as cluster jobs.
+localrules:
+    all,
+    summarise_run,
+    plot_fig01,
+    plot_fig02,
+    plot_fig03,
+    plot_fig04,
+    plot_fig05,
+    plot_fig06,
+    plot_fig07,
+    plot_fig08,
+    plot_fig09,
+    plot_fig10,
+    plot_fig11,
+    plot_fig12,
+    plot_fig13,
+    make_table01,
+    s66_metrics,
+    base_pairs_metrics,
+    conformer_metrics,
+    paper,
+
+
 rule all:
     default_target: True
     input:

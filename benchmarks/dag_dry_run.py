@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> dict:
     # qmugs.root goes in through a second config file: Snakemake merges config files key by
     # key, whereas `--config qmugs={...}` reads nested values as strings ('1' for 1), which
     # the schema rejects.
-    override = Path(tempfile.mkdtemp(prefix="dag_dry_run_")) / "qmugs_root.yaml"
+    scratch = tempfile.TemporaryDirectory(prefix="dag_dry_run_")
+    override = Path(scratch.name) / "qmugs_root.yaml"
     override.write_text(json.dumps({"qmugs": {"root": str(root),
                                               "conformers_per_molecule": args.conformers}}))
     command = [
@@ -74,7 +75,8 @@ def run(args: argparse.Namespace) -> dict:
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    with scratch:
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak_kib = after.ru_maxrss
