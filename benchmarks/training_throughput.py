@@ -261,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"({PAPER_TRAIN_MOLECULES:,} molecules × {PAPER_EPOCHS} epochs, drug-sized "
                 f"molecules): {hours:.1f} h, {verdict} the {GOAL_HOURS:.0f}-hour goal"
             )
+    needed = PAPER_TRAIN_MOLECULES * PAPER_EPOCHS / (GOAL_HOURS * 3600.0)
+    print(
+        f"the {GOAL_HOURS:.0f}-hour goal needs {needed:,.0f} molecules/s in stage 2 "
+        "(validation and test evaluation not included)"
+    )
     if not any(p["device"].startswith("cuda") for p in projections):
         print("no CUDA device here: the paper-scale projection for a GPU needs a run on one")
     report = {
@@ -271,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         "paper_sizes": PAPER_SIZES,
         "rows": rows,
         "projections": projections,
+        "goal_molecules_per_s": needed,
     }
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -210,8 +210,9 @@ md(
 # ### 1.3 Stage 2: pair potentials
 #
 # With the stage-1 embeddings frozen, `charge_net` gives partial charges $Q_i = \mathrm{charge\_net}(h_i)$
-# (this implementation then shifts them so that every molecule, i.e. every covalent fragment, is
-# exactly neutral; the paper leaves the totals free) and `feats_net` gives fourteen parameters for every atom pair,
+# (as in the paper, nothing forces the molecular total to zero; the option
+# `training.potential.neutral_charges` shifts them so that every covalent fragment is exactly
+# neutral) and `feats_net` gives fourteen parameters for every atom pair,
 # $C = \mathrm{feats\_net}(h_i \parallel h_j \parallel e_{ij}) = [C_0, \dots, C_{13}]$, made symmetric
 # in $(i, j)$. With $r_{ij} = |R_i - R_j|$ (Å) the pair energy (kcal/mol) is
 #
@@ -442,7 +443,7 @@ md(
     f"about {Q.q(PUB, 'lj_gromos.epsilon_kcal_mol', 2)} kcal/mol (GROMOS, as quoted in the paper); "
     "Fig. 11 shows where the predicted values lie."
 )
-figure(12, "Predicted charges: (a) total charge of each neutral molecule, (b) atomic charges.")
+figure(12, "Predicted charges: (a) total charge of each (electroneutral) molecule, (b) atomic charges.")
 md(
     f"The paper reports spreads of {Q.q(PUB, 'charges.molecular_total_spread_e', 2)} e for the total "
     f"molecular charges and {Q.q(PUB, 'charges.atomic_spread_e', 3)} e for the atomic charges."
@@ -504,9 +505,8 @@ md(
        f"{Q.q(PUB, 'dataset.n_molecules')} molecules; its errors measure the workflow, not the "
        "method. ")
     + "Limitations: (i) the pair sum has no many-body terms, so polarisation is absorbed into "
-    "the pair parameters; (ii) the charges are made neutral per molecule here, whereas the "
-    "paper's model leaves the molecular totals free, so Fig. 12 (a) tests the implementation "
-    "rather than reproducing the paper's spread; (iii) training uses single "
+    "the pair parameters; (ii) as in the paper, the molecular charge totals are free, so "
+    "Fig. 12 (a) measures how far the predicted charges are from electroneutrality; (iii) training uses single "
     "molecules only, so intermolecular energies are extrapolations; (iv) the S66 and conformer "
     "references here are DFT or published values, and a baseline that cannot run offline (for "
     "example ANI model weights that cannot be downloaded) is reported as not available rather "

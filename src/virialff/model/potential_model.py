@@ -12,7 +12,8 @@ per-atom projections), followed by LeakyReLU and the remaining linear layers. It
 matrix products plus O(P) element-wise work for the first layer, and the predicted energy is
 invariant to atom renumbering.
 
-Physics priors kept outside the networks: charges are shifted so each covalent fragment is
+Physics priors kept outside the networks: optionally (``neutral_charges``, off by default as in
+the paper, whose Fig. 12 shows the free totals) charges are shifted so each covalent fragment is
 neutral; the Gaussian widths C3..C13 start near 0.5 Å (bias of the last layer); the linear
 reference E_lin = wᵀN + b is a least-squares fit stored as buffers.
 """
@@ -99,6 +100,7 @@ class PotentialModel(nn.Module):
         feats_net_layers: int = 3,
         feats_net_width: int = 256,
         freeze_embedding: bool = True,
+        neutral_charges: bool = False,
     ) -> None:
         super().__init__()
         if target not in TARGETS:
@@ -106,6 +108,7 @@ class PotentialModel(nn.Module):
         self.target = target
         self.embedding = embedding
         self.freeze_embedding = freeze_embedding
+        self.neutral_charges = neutral_charges
         if freeze_embedding:
             self.embedding.requires_grad_(False)
         width = embedding.hidden_width
@@ -136,10 +139,11 @@ class PotentialModel(nn.Module):
         batch,
         fragment: torch.Tensor,  # noqa: ANN001
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Charges Q [A] (e, neutral per fragment) and pair parameters C [P, 14]."""
-        raw = self.charge_net(h).squeeze(-1)
-        groups, group_index = torch.unique(fragment, return_inverse=True)
-        charges = neutralise_charges(raw, group_index, int(groups.shape[0]))
+        """Charges Q [A] (e; neutral per fragment if ``neutral_charges``) and C [P, 14]."""
+        charges = self.charge_net(h).squeeze(-1)
+        if self.neutral_charges:
+            groups, group_index = torch.unique(fragment, return_inverse=True)
+            charges = neutralise_charges(charges, group_index, int(groups.shape[0]))
         params = self.feats_net(h, batch.pair_index, batch.pair_type)
         return charges, params
 
@@ -201,6 +205,7 @@ SMALL_MODEL_CONFIG: dict = {
         "charge_net_width": 16,
         "feats_net_layers": 2,
         "feats_net_width": 16,
+        "neutral_charges": False,
     },
 }
 
@@ -212,7 +217,13 @@ EMBEDDING_KEYS = (
     "edge_head_layers",
     "edge_head_width",
 )
-POTENTIAL_KEYS = ("charge_net_layers", "charge_net_width", "feats_net_layers", "feats_net_width")
+POTENTIAL_KEYS = (
+    "charge_net_layers",
+    "charge_net_width",
+    "feats_net_layers",
+    "feats_net_width",
+    "neutral_charges",
+)
 
 
 def embedding_model_kwargs(section: dict) -> dict:
@@ -235,4 +246,5 @@ def build_potential_model(
         feats_net_layers=int(pot["feats_net_layers"]),
         feats_net_width=int(pot["feats_net_width"]),
         freeze_embedding=pretrained_embeddings,
+        neutral_charges=bool(pot.get("neutral_charges", False)),
     )

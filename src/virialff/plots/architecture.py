@@ -153,7 +153,8 @@ def draw_architecture(
     _arrow(ax, (17.8, 28), (lc - 1, 37))
     _arrow(ax, (17.8, 22), (lf - 1, 14))
     _arrow(ax, (17.8, 8), (lf - 1, 12))
-    _box(ax, 62, 37, 10, 7, "Q_i\nneutral per\nmolecule", _HEAD, fontsize=6.5)
+    charge_label = "Q_i\nneutral per\nmolecule" if potential.get("neutral_charges") else "Q_i (e)"
+    _box(ax, 62, 37, 10, 7, charge_label, _HEAD, fontsize=6.5)
     _box(ax, 62, 14, 11, 5, f"C_0 … C_{N_POTENTIAL_PARAMETERS - 1}\nsymmetric in i, j", _HEAD,
          fontsize=6.5)
     _arrow(ax, (rc + 1, 37), (56.2, 37))

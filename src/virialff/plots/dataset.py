@@ -55,7 +55,7 @@ def _present(table: pd.DataFrame) -> list[str]:
 
 def _stamp(fig, run_label: str) -> None:  # noqa: ANN001
     if run_label:
-        fig.text(0.995, 0.995, run_label, ha="right", va="top", fontsize=7, color="0.4")
+        fig.text(0.995, 0.005, run_label, ha="right", va="bottom", fontsize=7, color="0.4")
 
 
 def _step_hist(ax, table: pd.DataFrame, column: str, discrete: bool, bins=None) -> None:  # noqa: ANN001
@@ -94,7 +94,8 @@ def plot_atoms_per_molecule(table: pd.DataFrame, run_label: str = ""):  # noqa: 
     _step_hist(ax, table, "n_atoms", discrete=True)
     labels = _split_labels(table)
     ax.legend([plt.Line2D([], [], color=SPLIT_PALETTE[s], lw=1.4) for s in SPLIT_ORDER],
-              [labels[s] for s in SPLIT_ORDER], frameon=False)
+              [labels[s] for s in SPLIT_ORDER], frameon=False, loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8)
     ax.set_xlabel("atoms per molecule (with H)")
     ax.set_ylabel("fraction of molecules")
     _stamp(fig, run_label)
@@ -112,7 +113,8 @@ def plot_energy_per_atom(table: pd.DataFrame, run_label: str = ""):  # noqa: ANN
     _step_hist(ax, table, "energy_per_atom_kcal_mol", discrete=False, bins=bins)
     labels = _split_labels(table)
     ax.legend([plt.Line2D([], [], color=SPLIT_PALETTE[s], lw=1.4) for s in SPLIT_ORDER],
-              [labels[s] for s in SPLIT_ORDER], frameon=False, loc="upper left")
+              [labels[s] for s in SPLIT_ORDER], frameon=False, loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8)
     ax.set_xlabel("total energy per atom E/N (kcal/mol)")
     ax.set_ylabel("fraction of molecules")
     _stamp(fig, run_label)

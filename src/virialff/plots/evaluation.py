@@ -110,7 +110,7 @@ def draw_s66_methods(combined: pd.DataFrame, metrics: dict):  # noqa: ANN201
         ax.set_xlabel(r"reference $E_\mathrm{int}$ (kcal/mol)")
         ax.set_ylabel(r"predicted $E_\mathrm{int}$ (kcal/mol)")
         if index == 0:
-            ax.legend(loc="best", fontsize=7, frameon=False)
+            ax.legend(loc="lower right", fontsize=7, frameon=False)
     missing = len(combined) - n_dft
     note = (f"DFT-CP missing for {missing} of {len(combined)} dimers "
             f"(dft_max_dimers = {metrics.get('dft_max_dimers')}); open markers: all dimers vs "

@@ -262,7 +262,7 @@ def train_potential(
     generator = seed_everything(seed)
     model_config = {
         "embedding": {k: config["training"]["embedding"][k] for k in EMBEDDING_KEYS},
-        "potential": {k: section[k] for k in POTENTIAL_KEYS},
+        "potential": {k: section[k] for k in POTENTIAL_KEYS if k in section},
         "pretrained_embeddings": bool(pretrained),
     }
     if pretrained:
