@@ -49,7 +49,9 @@ def validate_config(config: dict[str, Any], schema_path: Path | str = SCHEMA_PAT
             problems.append(f"key 'split': train + val + test = {total:g}, must be 1")
         filters = config["filters"]
         if filters["min_heavy_atoms"] > filters["max_heavy_atoms"]:
-            problems.append("key 'filters.min_heavy_atoms' is larger than 'filters.max_heavy_atoms'")
+            problems.append(
+                "key 'filters.min_heavy_atoms' is larger than 'filters.max_heavy_atoms'"
+            )
         if config["source"] == "qmugs" and not config["qmugs"]["root"]:
             problems.append("key 'qmugs.root': required when source is 'qmugs'")
     if problems:

@@ -85,6 +85,14 @@ def test_unusable_molecules_are_rejected_with_a_reason_naming_the_molecule(smile
     assert "mol_x" in str(caught.value)
 
 
+@pytest.mark.parametrize("smiles", ["NCCS", "NC(N)=N", "CC(=O)NO", "O", "CCO"])
+def test_closed_shell_molecules_pass_with_or_without_explicit_hydrogens(smiles):
+    from virialff.chem.graph import check_neutral_closed_shell
+
+    check_neutral_closed_shell(Chem.MolFromSmiles(smiles), "m")
+    check_neutral_closed_shell(Chem.AddHs(Chem.MolFromSmiles(smiles)), "m")
+
+
 def test_overlapping_atoms_and_nan_coordinates_are_rejected():
     mol = embedded("CO")
     conformer = mol.GetConformer()

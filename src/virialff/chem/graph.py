@@ -72,7 +72,10 @@ def check_neutral_closed_shell(mol, molecule_id: str) -> None:  # noqa: ANN001 -
             molecule_id, "charged", f"net formal charge {total_charge:+d}; only neutral molecules"
         )
     radicals = sum(atom.GetNumRadicalElectrons() for atom in mol.GetAtoms())
-    n_electrons = sum(atom.GetAtomicNum() for atom in mol.GetAtoms()) - total_charge
+    # implicit hydrogens count too: the molecule may not have had Chem.AddHs yet
+    n_electrons = (
+        sum(atom.GetAtomicNum() + atom.GetTotalNumHs() for atom in mol.GetAtoms()) - total_charge
+    )
     if radicals or n_electrons % 2:
         raise MoleculeRejected(
             molecule_id, "open_shell", f"{radicals} unpaired electron(s); only closed shells"
