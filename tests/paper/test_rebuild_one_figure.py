@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.paper.fixtures_tree import FIGURE_FILES, make_results_tree
+from paper_fixtures import FIGURE_FILES, make_results_tree
 from virialff.paper.build import REPO_ROOT
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
