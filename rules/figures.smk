@@ -1,6 +1,6 @@
 # Figures owned here: Fig. 4 (architecture, drawn from the config) and Fig. 13 (pair potentials).
 # Figure rules only plot: they read finished results and never train or compute, so a style
-# change re-runs in seconds (`snakemake --cores 1 -R plot_fig04`, see docs/rebuild-one-figure.md).
+# change re-runs in seconds (`snakemake --cores 1 -R plot_fig04`, see "Rebuild one figure" in README.md).
 # Each writes a 300 dpi PNG and a PDF beside it (virialff.plots.style.save_figure).
 
 FIGURES = f"{RESULTS}/figures"
