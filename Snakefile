@@ -12,6 +12,12 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+
+
+wildcard_constraints:
+    shard=r"shard\d{5}",
+
+
 include: "rules/data.smk"
 include: "rules/geometry.smk"
 include: "rules/descriptors.smk"

@@ -3,14 +3,13 @@ import math
 import sys
 from pathlib import Path
 
-import os
-
 # Scripts import the library from src/ whether or not it is pip-installed (conda envs, clusters).
 SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [SRC_DIR] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-)
+
+from virialff.workflow import prepend_to_pythonpath  # noqa: E402
+
+prepend_to_pythonpath(SRC_DIR)
 
 from virialff.config import ConfigError, validate_config  # noqa: E402
 
@@ -66,5 +65,29 @@ N_SHARDS = max(1, math.ceil(_count_candidate_molecules() / config["sharding"]["m
 SHARDS = [f"shard{index:05d}" for index in range(N_SHARDS)]
 
 
-wildcard_constraints:
-    shard=r"shard\d{5}",
+# ---- helpers of individual rule files (kept here: rule files hold rules only) ----
+
+
+def _memory_mb(text):
+    """Psi4 memory string ("4 GB", "500 MiB") -> MB."""
+    import re
+
+    number, unit = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", str(text)).groups()
+    scale = {"b": 1e-6, "kb": 1e-3, "mb": 1.0, "gb": 1e3, "tb": 1e6,
+             "kib": 1.024e-3, "mib": 1.048576, "gib": 1073.741824, "tib": 1099511.627776}
+    return int(float(number) * scale[unit.lower()])
+
+
+def _potential_inputs(pretrained):
+    inputs = {"dataset": _TRAIN_DATASET}
+    if pretrained:
+        inputs["embedding"] = rules.train_embedding.output.model
+    return inputs
+
+
+def _paper_ablation(wildcards):
+    """total_scratch.json (no-pretraining ablation) when some rule makes it or it exists."""
+    path = f"{RESULTS}/metrics/total_scratch.json"
+    if Path(path).exists() or any(r.is_producer(path) for r in workflow.rules):
+        return [path]
+    return []

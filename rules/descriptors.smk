@@ -3,15 +3,6 @@
 # NaN, Psi4 errors) go to the status table; the npz holds converged molecules only.
 
 
-def _memory_mb(text):
-    """Psi4 memory string ("4 GB", "500 MiB") -> MB."""
-    import re
-
-    number, unit = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", str(text)).groups()
-    scale = {"b": 1e-6, "kb": 1e-3, "mb": 1.0, "gb": 1e3, "tb": 1e6,
-             "kib": 1.024e-3, "mib": 1.048576, "gib": 1073.741824, "tib": 1099511.627776}
-    return int(float(number) * scale[unit.lower()])
-
 
 rule descriptors:
     input:

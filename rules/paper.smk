@@ -21,13 +21,6 @@ PAPER_FIGURES = [
 PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers"]
 
 
-def _paper_ablation(wildcards):
-    """total_scratch.json (no-pretraining ablation) when some rule makes it or it exists."""
-    path = f"{RESULTS}/metrics/total_scratch.json"
-    if Path(path).exists() or any(rule.is_producer(path) for rule in workflow.rules):
-        return [path]
-    return []
-
 
 rule paper:
     input:

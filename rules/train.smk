@@ -39,12 +39,6 @@ rule train_embedding:
         "../scripts/train_embedding.py"
 
 
-def _potential_inputs(pretrained):
-    inputs = {"dataset": _TRAIN_DATASET}
-    if pretrained:
-        inputs["embedding"] = rules.train_embedding.output.model
-    return inputs
-
 
 rule train_total:
     """Stage 2: charge_net + feats_net for the total energy E (frozen stage-1 embeddings)."""
