@@ -1,4 +1,4 @@
-# Shared helpers for every rule file: config validation, shards, target registry.
+# Shared helpers of all rule files (config validation, shards, target registry).
 import math
 import sys
 from pathlib import Path
@@ -65,7 +65,7 @@ N_SHARDS = max(1, math.ceil(_count_candidate_molecules() / config["sharding"]["m
 SHARDS = [f"shard{index:05d}" for index in range(N_SHARDS)]
 
 
-# ---- helpers of individual rule files (kept here: rule files hold rules only) ----
+# ---- helpers of individual rule files, kept here so those files hold rules only ----
 
 
 def _memory_mb(text):

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from paper_fixtures import predicted_charges, predicted_parameters
+
 from virialff.paper.build import REPO_ROOT
 from virialff.plots.architecture import draw_architecture, mlp_layer_sizes
 from virialff.plots.pair_potentials import (

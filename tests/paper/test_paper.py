@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from paper_fixtures import FIGURE_FILES, make_results_tree
+
 from virialff.paper.build import REPO_ROOT, build_paper
 from virialff.paper.numbers import format_number, get_path, load_file
 from virialff.paper.tables import base_pair_values

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from paper_fixtures import FIGURE_FILES, make_results_tree
+
 from virialff.paper.build import REPO_ROOT
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
