@@ -1,6 +1,6 @@
 """Snakemake entry point: ωB97X-D/def2-SVP reference energies of the conformers (rule
-``conformer_dft``): single points at the GFN2-xTB geometries, after a DFT optimisation when
-``evaluation.conformers.dft_optimize`` (and the Psi4 runner supports it)."""
+``conformer_dft``): single points at the GFN2-xTB geometries, or at ωB97X-D/def2-SVP
+geometries when ``evaluation.conformers.dft_optimize`` (Psi4's optimiser, the paper's protocol)."""
 
 from pathlib import Path
 
@@ -9,7 +9,6 @@ import pandas as pd
 from virialff.data.logs import setup_logging
 from virialff.evaluate.conformers import CONFORMER_COLUMNS, conformer_items, read_conformers
 from virialff.qc.psi4_energies import (
-    optimization_supported,
     optimize_geometries,
     settings_from_config,
     single_point_energies,
@@ -25,19 +24,14 @@ items = [{"item_id": it["conformer_id"], "symbols": it["symbols"],
           "positions_angstrom": it["positions_angstrom"], "molecule_id": it["molecule_id"]}
          for it in conformer_items(payload)]
 workdir = Path(snakemake.output.dft).parent / "dft_work"
-geometry = "GFN2-xTB"
 if snakemake.params.dft_optimize:
-    if optimization_supported():
-        optimized = optimize_geometries(items, settings, method=descriptors["method"],
-                                        basis=descriptors["basis"], workdir=workdir / "opt",
-                                        log_path=snakemake.log[0] + ".psi4")
-        outcomes = [o for o, _ in optimized]
-        geometry = "wB97X-D/def2-SVP optimised"
-    else:
-        log.warning("dft_optimize requested but the Psi4 runner cannot optimise; single points "
-                    "at the GFN2-xTB geometries instead (recorded in the output)")
-        geometry = "GFN2-xTB (dft_optimize requested, not supported by the Psi4 runner)"
-if geometry.startswith("GFN2-xTB"):
+    optimized = optimize_geometries(items, settings, method=descriptors["method"],
+                                    basis=descriptors["basis"], workdir=workdir / "opt",
+                                    log_path=snakemake.log[0] + ".psi4")
+    outcomes = [outcome for outcome, _ in optimized]
+    geometry = "wB97X-D/def2-SVP optimised"
+else:
+    geometry = "GFN2-xTB"
     outcomes = single_point_energies(items, settings, method=descriptors["method"],
                                      basis=descriptors["basis"], workdir=workdir / "sp",
                                      chunk_size=snakemake.params.chunk_size,

@@ -69,3 +69,21 @@ def test_job_validation():
         run_psi4_jobs([water_job("w"), water_job("w")], SETTINGS)
     with pytest.raises(ValueError, match="positions shape"):
         Psi4Job("w", ["O"], WATER_ANGSTROM, method="hf", basis="sto-3g").to_json()
+
+
+@pytest.mark.psi4
+@needs_psi4
+def test_an_optimisation_returns_relaxed_positions_in_the_same_atom_order_and_lower_energy():
+    stretched = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.95]])
+    single, optimised = run_psi4_jobs(
+        [
+            Psi4Job("h2_sp", ["H", "H"], stretched, method="hf", basis="sto-3g"),
+            Psi4Job("h2_opt", ["H", "H"], stretched, method="hf", basis="sto-3g", optimize=True),
+        ],
+        SETTINGS,
+    )
+    assert single.ok and optimised.ok, optimised.error_message
+    bond = np.linalg.norm(optimised.positions_angstrom[1] - optimised.positions_angstrom[0])
+    assert bond == pytest.approx(0.712, abs=0.01)  # HF/STO-3G equilibrium H–H distance
+    assert optimised.energy_hartree < single.energy_hartree
+    assert optimised.atomic_numbers == [1, 1]

@@ -110,7 +110,13 @@ def run_job(job, index, out_dir, settings):
         result["positions_angstrom"] = (
             np.asarray(molecule.geometry()) * BOHR_TO_ANGSTROM).tolist()
         kwargs = {"molecule": molecule}
-        if job.get("bsse_type"):
+        if job.get("optimize"):
+            if job.get("bsse_type"):
+                raise ValueError("optimize and bsse_type cannot be combined")
+            energy, wfn = psi4.optimize(job["method"], return_wfn=True, **kwargs)
+            result["positions_angstrom"] = (
+                np.asarray(molecule.geometry()) * BOHR_TO_ANGSTROM).tolist()
+        elif job.get("bsse_type"):
             kwargs["bsse_type"] = job["bsse_type"]
             energy = psi4.energy(job["method"], **kwargs)
             wfn = None

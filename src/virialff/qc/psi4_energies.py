@@ -138,13 +138,6 @@ def single_point_energies(
     return outcomes
 
 
-def optimization_supported() -> bool:
-    """Whether :class:`Psi4Job` can request a geometry optimisation (``optimize`` field)."""
-    import dataclasses
-
-    return any(f.name == "optimize" for f in dataclasses.fields(Psi4Job))
-
-
 def optimize_geometries(
     items: Sequence[Mapping[str, Any]],
     settings: Psi4Settings,
@@ -157,20 +150,13 @@ def optimize_geometries(
 ) -> list[tuple[EnergyOutcome, np.ndarray | None]]:
     """DFT geometry optimisations; returns (outcome with the final total energy, positions [A, 3]).
 
-    Needs :class:`virialff.qc.psi4_process.Psi4Job` to carry ``optimize=True`` (Psi4's
-    ``optimize`` in the worker); raises :class:`NotImplementedError` with that message if the
-    installed runner cannot.
+    Positions keep the input atom order and frame (Psi4 ``optimize`` with no_reorient, no_com).
     """
-    if not optimization_supported():
-        raise NotImplementedError(
-            "virialff.qc.psi4_process.Psi4Job has no 'optimize' field: the Psi4 runner cannot "
-            "optimise geometries yet; set evaluation.conformers.dft_optimize: false"
-        )
     jobs = [
         Psi4Job(job_id=str(it["item_id"]), symbols=list(it["symbols"]),
                 positions_angstrom=np.asarray(it["positions_angstrom"], dtype=float),
                 method=method, basis=basis, charge=int(it.get("charge", 0)),
-                optimize=True)  # type: ignore[call-arg]
+                optimize=True)
         for it in items
     ]
     out = []

@@ -53,6 +53,9 @@ class Psi4Job:
     ``energy_hartree`` is then what ``psi4.energy(..., bsse_type=...)`` returns, the interaction
     energy, and every Psi4 variable is in ``Psi4Result.variables``).
     ``kinetic_descriptors=True`` computes T = Tr(D K) and the K·D partition (needs no bsse).
+    ``optimize=True`` runs Psi4's geometry optimiser first; ``energy_hartree`` is then the energy
+    at the optimised geometry and ``Psi4Result.positions_angstrom`` the optimised positions
+    (same atom order and frame: no_reorient, no_com).
     ``options`` are per-job Psi4 options that override the shared ones.
     """
 
@@ -69,6 +72,7 @@ class Psi4Job:
     bsse_type: str | None = None
     kinetic_descriptors: bool = False
     save_wavefunction: bool = False
+    optimize: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -96,6 +100,7 @@ class Psi4Job:
             "bsse_type": self.bsse_type,
             "kinetic_descriptors": bool(self.kinetic_descriptors),
             "save_wavefunction": bool(self.save_wavefunction),
+            "optimize": bool(self.optimize),
             "options": dict(self.options),
         }
 
