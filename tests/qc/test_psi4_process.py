@@ -50,8 +50,13 @@ def test_counterpoise_jobs_return_the_interaction_energy_and_psi4_variables():
 @pytest.mark.psi4
 @needs_psi4
 def test_a_timeout_fails_every_unfinished_job_with_a_reason():
-    slow = Psi4Settings(memory="500 MB", threads=1, timeout_s=0.5)
-    results = run_psi4_jobs([water_job("a"), water_job("b")], slow)
+    slow = Psi4Settings(memory="500 MB", threads=1, timeout_s=1.0)
+    # several seconds each, so neither can finish inside the limit however warm the machine is
+    heavy = [
+        Psi4Job(job_id, WATER_SYMBOLS, WATER_ANGSTROM, method="wb97x-d", basis="aug-cc-pvtz")
+        for job_id in ("a", "b")
+    ]
+    results = run_psi4_jobs(heavy, slow)
     assert [r.ok for r in results] == [False, False]
     assert all(r.error_kind == "psi4_failed" and "timed out" in r.error_message for r in results)
 
