@@ -92,3 +92,16 @@ def test_an_optimisation_returns_relaxed_positions_in_the_same_atom_order_and_lo
     assert bond == pytest.approx(0.712, abs=0.01)  # HF/STO-3G equilibrium H–H distance
     assert optimised.energy_hartree < single.energy_hartree
     assert optimised.atomic_numbers == [1, 1]
+
+
+@pytest.mark.psi4
+@needs_psi4
+def test_optimize_geometries_returns_each_molecules_relaxed_positions_and_energy_in_kcal_mol():
+    from virialff.qc.psi4_energies import optimize_geometries
+
+    item = {"item_id": "h2", "symbols": ["H", "H"],
+            "positions_angstrom": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.95]]}
+    ((outcome, positions),) = optimize_geometries([item], SETTINGS, method="hf", basis="sto-3g")
+    assert outcome.ok
+    assert np.linalg.norm(positions[1] - positions[0]) == pytest.approx(0.712, abs=0.01)
+    assert outcome.value_kcal_mol == pytest.approx(outcome.energy_hartree * 627.5094740631)

@@ -106,6 +106,26 @@ def cp_interaction_energies(
     return outcomes
 
 
+def _molecule_jobs(
+    items: Sequence[Mapping[str, Any]], method: str, basis: str, optimize: bool = False
+) -> list[Psi4Job]:
+    return [
+        Psi4Job(job_id=str(it["item_id"]), symbols=list(it["symbols"]),
+                positions_angstrom=np.asarray(it["positions_angstrom"], dtype=float),
+                method=method, basis=basis, charge=int(it.get("charge", 0)), optimize=optimize)
+        for it in items
+    ]
+
+
+def _total_energy_outcome(result) -> EnergyOutcome:  # noqa: ANN001 - Psi4Result
+    if result.ok:
+        return EnergyOutcome(result.job_id, True,
+                             float(result.energy_hartree) * HARTREE_TO_KCAL_MOL, result.wall_s,
+                             energy_hartree=float(result.energy_hartree))
+    return EnergyOutcome(result.job_id, False, float("nan"), result.wall_s,
+                         result.error_kind or "psi4_failed", result.error_message)
+
+
 def single_point_energies(
     items: Sequence[Mapping[str, Any]],
     settings: Psi4Settings,
@@ -118,24 +138,11 @@ def single_point_energies(
 ) -> list[EnergyOutcome]:
     """Total energies (kcal/mol) of molecules given as dicts with ``item_id``, ``symbols`` [A],
     ``positions_angstrom`` [A, 3] and optional ``charge``."""
-    jobs = [
-        Psi4Job(job_id=str(it["item_id"]), symbols=list(it["symbols"]),
-                positions_angstrom=np.asarray(it["positions_angstrom"], dtype=float),
-                method=method, basis=basis, charge=int(it.get("charge", 0)))
-        for it in items
+    jobs = _molecule_jobs(items, method, basis)
+    return [
+        _total_energy_outcome(result)
+        for result in _run_chunked(jobs, settings, chunk_size, workdir, log_path)
     ]
-    outcomes = []
-    for result in _run_chunked(jobs, settings, chunk_size, workdir, log_path):
-        if result.ok:
-            outcomes.append(EnergyOutcome(result.job_id, True,
-                                          float(result.energy_hartree) * HARTREE_TO_KCAL_MOL,
-                                          result.wall_s,
-                                          energy_hartree=float(result.energy_hartree)))
-        else:
-            outcomes.append(EnergyOutcome(result.job_id, False, float("nan"), result.wall_s,
-                                          result.error_kind or "psi4_failed",
-                                          result.error_message))
-    return outcomes
 
 
 def optimize_geometries(
@@ -152,22 +159,8 @@ def optimize_geometries(
 
     Positions keep the input atom order and frame (Psi4 ``optimize`` with no_reorient, no_com).
     """
-    jobs = [
-        Psi4Job(job_id=str(it["item_id"]), symbols=list(it["symbols"]),
-                positions_angstrom=np.asarray(it["positions_angstrom"], dtype=float),
-                method=method, basis=basis, charge=int(it.get("charge", 0)),
-                optimize=True)
-        for it in items
+    jobs = _molecule_jobs(items, method, basis, optimize=True)
+    return [
+        (_total_energy_outcome(result), result.positions_angstrom if result.ok else None)
+        for result in _run_chunked(jobs, settings, chunk_size, workdir, log_path)
     ]
-    out = []
-    for result in _run_chunked(jobs, settings, chunk_size, workdir, log_path):
-        if result.ok:
-            out.append((EnergyOutcome(result.job_id, True,
-                                      float(result.energy_hartree) * HARTREE_TO_KCAL_MOL,
-                                      result.wall_s, energy_hartree=float(result.energy_hartree)),
-                        result.positions_angstrom))
-        else:
-            out.append((EnergyOutcome(result.job_id, False, float("nan"), result.wall_s,
-                                      result.error_kind or "psi4_failed", result.error_message),
-                        None))
-    return out
