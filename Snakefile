@@ -57,3 +57,10 @@ rule all:
     default_target: True
     input:
         final_targets,
+
+
+# The run ends with how many molecules passed and failed, at which stage and why.
+onsuccess:
+    summary = Path(RESULTS) / "dataset" / "summary.md"
+    if summary.exists():
+        print(summary.read_text())
