@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
+from virialff.paper import FIGURE_FILES
 from virialff.paper.numbers import NOT_AVAILABLE, MissingValueError, Quoter, format_number
 from virialff.paper.published import PUBLISHED_SOURCE as PUB
 from virialff.paper.tables import (
@@ -56,21 +57,7 @@ CONF = "results/metrics/conformers.json"
 TABLE1 = "results/tables/table01_base_pairs.csv"
 SUMMARY = "results/dataset/summary.json"
 MOLECULES = "results/dataset/molecules.csv"
-FIGURES = {
-    1: "fig01_elements.png",
-    2: "fig02_atoms_per_molecule.png",
-    3: "fig03_energy_per_atom.png",
-    4: "fig04_architecture.png",
-    5: "fig05_loss_curves.png",
-    6: "fig06_kinetic_parity.png",
-    7: "fig07_total_parity.png",
-    8: "fig08_s66_dft_vs_reference.png",
-    9: "fig09_s66_interaction_energies.png",
-    10: "fig10_conformer_energies.png",
-    11: "fig11_lj_parameters.png",
-    12: "fig12_charges.png",
-    13: "fig13_pair_potentials.png",
-}
+FIGURES = FIGURE_FILES
 
 
 def md(text: str) -> None:

@@ -3,21 +3,9 @@
 # embedded as base64). The inputs are exactly the files the notebook reads, so a changed figure
 # re-runs only that figure's rule and this one.
 
-PAPER_FIGURES = [
-    "fig01_elements",
-    "fig02_atoms_per_molecule",
-    "fig03_energy_per_atom",
-    "fig04_architecture",
-    "fig05_loss_curves",
-    "fig06_kinetic_parity",
-    "fig07_total_parity",
-    "fig08_s66_dft_vs_reference",
-    "fig09_s66_interaction_energies",
-    "fig10_conformer_energies",
-    "fig11_lj_parameters",
-    "fig12_charges",
-    "fig13_pair_potentials",
-]
+from virialff.paper import FIGURE_FILES  # noqa: E402
+
+PAPER_FIGURES = [name.removesuffix(".png") for name in FIGURE_FILES.values()]
 PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers"]
 
 

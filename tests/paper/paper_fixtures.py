@@ -10,22 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from virialff.paper import FIGURE_FILES
+
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
-FIGURE_FILES: dict[int, str] = {
-    1: "fig01_elements.png",
-    2: "fig02_atoms_per_molecule.png",
-    3: "fig03_energy_per_atom.png",
-    4: "fig04_architecture.png",
-    5: "fig05_loss_curves.png",
-    6: "fig06_kinetic_parity.png",
-    7: "fig07_total_parity.png",
-    8: "fig08_s66_dft_vs_reference.png",
-    9: "fig09_s66_interaction_energies.png",
-    10: "fig10_conformer_energies.png",
-    11: "fig11_lj_parameters.png",
-    12: "fig12_charges.png",
-    13: "fig13_pair_potentials.png",
-}
 
 
 def write_figure(path: Path, number: int) -> None:

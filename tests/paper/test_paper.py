@@ -149,3 +149,9 @@ def test_missing_ablation_and_baseline_say_not_available(tmp_path: Path) -> None
     assert "RMSE of not available: the value is missing or not a finite number" in text
     for word in ("nan", "None", "NaN", "TODO"):
         assert not re.search(rf"\b{word}\b", text), word
+
+
+def test_the_paper_lists_figures_1_to_13_under_their_design_names():
+    assert sorted(FIGURE_FILES) == list(range(1, 14))
+    assert all(name.startswith(f"fig{n:02d}_") and name.endswith(".png")
+               for n, name in FIGURE_FILES.items())
