@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import copy
 
+from virialff.model.potential_model import SMALL_MODEL_CONFIG
+
+#: the small network sizes of Predictor.untrained, plus training settings for quick runs
 SMALL_TRAINING = {
     "device": "cpu",
     "num_workers": 0,
     "embedding": {
-        "message_passing_steps": 2,
-        "hidden_width": 16,
-        "atom_head_layers": 2,
-        "atom_head_width": 16,
-        "edge_head_layers": 2,
-        "edge_head_width": 16,
+        **SMALL_MODEL_CONFIG["embedding"],
         "batch_size": 4,
         "learning_rate": 3.0e-3,
         "epochs": 4,
     },
     "potential": {
+        **SMALL_MODEL_CONFIG["potential"],
         "pretrained_embeddings": True,
-        "charge_net_layers": 2,
-        "charge_net_width": 16,
-        "feats_net_layers": 2,
-        "feats_net_width": 16,
         "batch_size": 4,
         "learning_rate": 3.0e-3,
         "lr_decay_factor": 0.8,
