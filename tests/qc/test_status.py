@@ -70,3 +70,17 @@ def test_count_by_reason_summarises_a_stage(tmp_path):
     table.ok("b")
     table.failed("c", "scf_not_converged", "molecule c: SCF did not converge in 100 iterations")
     assert count_by_reason(table.records) == {"ok": 2, "scf_not_converged": 1}
+
+
+def test_a_status_table_appends_its_counts_and_one_line_per_molecule_to_a_log(tmp_path):
+    table = StatusTable("geometry")
+    table.ok("m1", 0.5)
+    table.failed("m2", "xtb_failed", "xtb exited with status 1", 0.1)
+    log = tmp_path / "rule.log"
+    log.write_text("earlier lines\n")
+    table.append_to_log(log, "shard00000")
+    lines = log.read_text().splitlines()
+    assert lines[0] == "earlier lines"
+    assert lines[1] == "# shard00000: 1 ok, 1 failed"
+    assert "m2 failed xtb_failed" in lines[3] and "xtb exited with status 1" in lines[3]
+    table.append_to_log(None)  # no log: nothing to do, no error

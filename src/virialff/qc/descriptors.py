@@ -208,12 +208,7 @@ def run_descriptor_shard(
     with open(output_npz, "wb") as handle:
         np.savez(handle, **arrays)
     table.write(output_status)
-    if log_path is not None:
-        with open(log_path, "a") as log:
-            log.write(f"# {len(table.ok_ids)} ok, {len(table.failed_ids)} failed\n")
-            for record in table.records:
-                log.write(f"#   {record.molecule_id} {record.status} {record.reason} "
-                          f"{record.wall_s:.1f} s {record.message}\n")
+    table.append_to_log(log_path)
     return table
 
 

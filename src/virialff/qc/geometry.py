@@ -150,12 +150,7 @@ def run_geometry_shard(
     finally:
         writer.close()
     table.write(output_status)
-    if log_path is not None:
-        with open(log_path, "a") as log:
-            log.write(f"# {shard}: {len(table.ok_ids)} ok, {len(table.failed_ids)} failed\n")
-            for record in table.records:
-                log.write(f"#   {record.molecule_id} {record.status} {record.reason} "
-                          f"{record.wall_s:.1f} s {record.message}\n")
+    table.append_to_log(log_path, shard)
     return table
 
 

@@ -105,6 +105,17 @@ class StatusTable:
         """Write the table (header only when empty); creates parent folders."""
         return write_status(self.records, path)
 
+    def append_to_log(self, log_path: Path | str | None, heading: str = "") -> None:
+        """Append an ok/failed count and one line per molecule to a rule's log (if any)."""
+        if log_path is None:
+            return
+        prefix = f"{heading}: " if heading else ""
+        with open(log_path, "a") as log:
+            log.write(f"# {prefix}{len(self.ok_ids)} ok, {len(self.failed_ids)} failed\n")
+            for record in self.records:
+                log.write(f"#   {record.molecule_id} {record.status} {record.reason} "
+                          f"{record.wall_s:.1f} s {record.message}\n")
+
 
 def write_status(records: Iterable[StatusRecord], path: Path | str) -> Path:
     """Write status records to ``path`` as CSV with :data:`STATUS_COLUMNS`."""
