@@ -49,6 +49,13 @@ def _split_labels(table: pd.DataFrame) -> dict[str, str]:
     return {s: f"{SPLIT_LABELS[s]} (N = {int(counts.get(s, 0))})" for s in SPLIT_ORDER}
 
 
+def _split_legend(target, table: pd.DataFrame, **kwargs) -> None:  # noqa: ANN001
+    """Legend of the three splits with their molecule counts on an Axes or a Figure."""
+    labels = _split_labels(table)
+    handles = [plt.Line2D([], [], color=SPLIT_PALETTE[s], lw=1.4) for s in SPLIT_ORDER]
+    target.legend(handles, [labels[s] for s in SPLIT_ORDER], ncol=3, frameon=False, **kwargs)
+
+
 def _present(table: pd.DataFrame) -> list[str]:
     return [s for s in SPLIT_ORDER if (table["split"] == s).any()]
 
@@ -74,7 +81,6 @@ def _step_hist(ax, table: pd.DataFrame, column: str, discrete: bool, bins=None) 
 def plot_element_counts(table: pd.DataFrame, run_label: str = ""):  # noqa: ANN201 - Figure
     """Fig. 1: per element, the distribution of its atom count per molecule, by split."""
     fig, axes = plt.subplots(3, 3, figsize=(10, 8.5), constrained_layout=True)
-    labels = _split_labels(table)
     for ax, element in zip(axes.ravel(), SUPPORTED_ELEMENTS, strict=True):
         column = f"n_{element}"
         _step_hist(ax, table, column, discrete=True)
@@ -83,9 +89,7 @@ def plot_element_counts(table: pd.DataFrame, run_label: str = ""):  # noqa: ANN2
         ax.set_ylabel("fraction of molecules")
         top = int(table[column].max()) if len(table) else 0
         ax.set_xlim(-0.7, max(top, 1) + 0.7)
-    handles = [plt.Line2D([], [], color=SPLIT_PALETTE[s], lw=1.4) for s in SPLIT_ORDER]
-    fig.legend(handles, [labels[s] for s in SPLIT_ORDER], loc="outside upper center", ncol=3,
-               frameon=False)
+    _split_legend(fig, table, loc="outside upper center")
     _stamp(fig, run_label, top=True)
     return fig
 
@@ -94,10 +98,7 @@ def plot_atoms_per_molecule(table: pd.DataFrame, run_label: str = ""):  # noqa: 
     """Fig. 2: distribution of the number of atoms (hydrogens included) per molecule."""
     fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
     _step_hist(ax, table, "n_atoms", discrete=True)
-    labels = _split_labels(table)
-    ax.legend([plt.Line2D([], [], color=SPLIT_PALETTE[s], lw=1.4) for s in SPLIT_ORDER],
-              [labels[s] for s in SPLIT_ORDER], frameon=False, loc="lower center",
-              bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8)
+    _split_legend(ax, table, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8)
     ax.set_xlabel("atoms per molecule (with H)")
     ax.set_ylabel("fraction of molecules")
     _stamp(fig, run_label)
@@ -113,10 +114,7 @@ def plot_energy_per_atom(table: pd.DataFrame, run_label: str = ""):  # noqa: ANN
         n_bins = int(np.clip(np.sqrt(values.size), 10, 80))
         bins = np.linspace(values.min(), values.max(), n_bins + 1) if np.ptp(values) else n_bins
     _step_hist(ax, table, "energy_per_atom_kcal_mol", discrete=False, bins=bins)
-    labels = _split_labels(table)
-    ax.legend([plt.Line2D([], [], color=SPLIT_PALETTE[s], lw=1.4) for s in SPLIT_ORDER],
-              [labels[s] for s in SPLIT_ORDER], frameon=False, loc="lower center",
-              bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8)
+    _split_legend(ax, table, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8)
     ax.set_xlabel("total energy per atom E/N (kcal/mol)")
     ax.set_ylabel("fraction of molecules")
     _stamp(fig, run_label)
