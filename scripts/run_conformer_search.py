@@ -1,10 +1,10 @@
-"""Snakemake entry point: conformer ensembles of 7–9-heavy-atom molecules (rule
-``conformer_search``): CREST where it is on PATH, else RDKit ETKDG + GFN2-xTB + energy window +
-RMSD de-duplication. The output records which engine ran."""
+"""Snakemake entry point: conformer ensembles of molecules the model never saw (rule
+``conformer_search``): from the test split of results/dataset/molecules.csv, or from
+``evaluation.conformers.external_molecules_csv``, less every molecule whose canonical key is a
+training molecule's. CREST where it is on PATH, else RDKit ETKDG + GFN2-xTB + energy window +
+RMSD de-duplication. The output records the source, the split and which engine ran."""
 
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,18 +12,35 @@ from rdkit import Chem
 
 from virialff.data.logs import setup_logging
 from virialff.errors import MoleculeRejected
-from virialff.evaluate.conformers import candidate_molecules, spread_subset
+from virialff.evaluate.conformers import (
+    assign_stereo,
+    candidate_molecules,
+    conformer_source,
+    spread_subset,
+    write_conformers,
+)
+from virialff.formats.molecules_csv import read_molecules_csv
+from virialff.formats.status_table import StatusTable
 from virialff.qc.conformers import ENGINE_CREST, ENGINE_FALLBACK, crest_available, search_conformers
-from virialff.qc.status import StatusTable
-from virialff.qc.xtb import xtb_settings_from_config
+from virialff.workflow import xtb_settings_for_job
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 cfg = snakemake.params.conformers
-settings = xtb_settings_from_config({**snakemake.params.geometry, "threads": snakemake.threads})
-molecules = pd.read_csv(snakemake.input.molecules)
-candidates = candidate_molecules(molecules, cfg["min_heavy_atoms"], cfg["max_heavy_atoms"],
-                                 tuple(snakemake.params.elements))
-engine = ENGINE_CREST if crest_available(snakemake.params.crest_executable) else ENGINE_FALLBACK
+settings = xtb_settings_for_job(snakemake.params.geometry, snakemake.threads,
+                                snakemake.resources)
+molecules = pd.DataFrame(read_molecules_csv(snakemake.input.molecules))
+external_path = cfg["external_molecules_csv"]
+external = pd.read_csv(snakemake.input.external) if external_path else None
+rows, provenance = conformer_source(molecules, external, external_path)
+log.info("source %s: %d rows, %d left out as training molecules (%s)", provenance["source"],
+         provenance["n_rows"], provenance["n_seen_in_training"],
+         ", ".join(provenance["seen_in_training"][:20]))
+candidates = candidate_molecules(rows, min_heavy_atoms=cfg["min_heavy_atoms"],
+                                 max_heavy_atoms=cfg["max_heavy_atoms"],
+                                 elements=tuple(snakemake.params.elements),
+                                 min_rotatable_bonds=cfg["min_rotatable_bonds"])
+crest = cfg["crest_executable"]
+engine = ENGINE_CREST if crest_available(crest) else ENGINE_FALLBACK
 log.info("%d candidate molecules with %d-%d heavy atoms; engine: %s", len(candidates),
          cfg["min_heavy_atoms"], cfg["max_heavy_atoms"], engine)
 status = StatusTable("conformers")
@@ -32,11 +49,15 @@ for row in candidates.itertuples():
     if len(selected) >= cfg["n_molecules"]:
         break
     start = time.perf_counter()
+    smiles, n_assigned = assign_stereo(row.smiles)
+    if n_assigned:
+        log.info("%s: %d unassigned stereo elements fixed: %s -> %s", row.molecule_id,
+                 n_assigned, row.smiles, smiles)
     try:
-        mol = Chem.AddHs(Chem.MolFromSmiles(row.smiles))
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
         result = search_conformers(
-            mol, row.molecule_id, crest_executable=snakemake.params.crest_executable,
-            n_embed=cfg["n_embed"], energy_window_kcal_mol=cfg["energy_window_kcal_mol"],
+            mol, row.molecule_id, crest_executable=crest, n_embed=cfg["n_embed"],
+            energy_window_kcal_mol=cfg["energy_window_kcal_mol"],
             rmsd_threshold_angstrom=cfg["rmsd_threshold_angstrom"], xtb_settings=settings,
             seed=snakemake.params.seed, log_path=snakemake.log[0] + ".xtb")
     except MoleculeRejected as error:
@@ -48,13 +69,14 @@ for row in candidates.itertuples():
                   f"(< min_conformers {cfg['min_conformers']}); not used")
         log.info("%s: %d conformers, skipped", row.molecule_id, result.n_conformers)
         continue
-    keep = spread_subset(result.n_conformers, cfg.get("max_conformers"))
+    keep = spread_subset(result.n_conformers, cfg["max_conformers"])
     status.ok(row.molecule_id, wall, f"{result.n_conformers} distinct conformers, "
               f"{len(keep)} kept")
-    log.info("%s (%s): counts %s, %d kept, %.1f s", row.molecule_id, row.smiles, result.counts,
+    log.info("%s (%s): counts %s, %d kept, %.1f s", row.molecule_id, smiles, result.counts,
              len(keep), wall)
     selected.append({
-        "molecule_id": row.molecule_id, "name": row.name, "smiles": row.smiles,
+        "molecule_id": row.molecule_id, "name": row.name, "smiles": smiles,
+        "input_smiles": row.smiles, "canonical_key": row.canonical_key, "source": row.source,
         "split": row.split, "engine": result.engine, "counts": result.counts,
         "n_rotatable_bonds": int(row.n_rotatable_bonds), "symbols": result.symbols,
         "messages": result.messages,
@@ -64,10 +86,10 @@ for row in candidates.itertuples():
                        for k, i in enumerate(keep)],
     })
 if len(selected) < cfg["n_molecules"]:
-    log.warning("only %d of %d molecules reached %d conformers", len(selected),
-                cfg["n_molecules"], cfg["min_conformers"])
-payload = {"metadata": {"engine": engine, "settings": cfg, "n_candidates": len(candidates),
-                        "n_molecules": len(selected)},
-           "molecules": selected}
-Path(snakemake.output.conformers).write_text(json.dumps(payload, indent=1))
+    log.warning("only %d of %d molecules reached %d conformers (%d candidates from %s)",
+                len(selected), cfg["n_molecules"], cfg["min_conformers"], len(candidates),
+                provenance["source"])
+metadata = {"engine": engine, "settings": cfg, **provenance, "n_candidates": len(candidates),
+            "n_molecules": len(selected)}
+write_conformers(snakemake.output.conformers, {"metadata": metadata, "molecules": selected})
 status.write(snakemake.output.status)

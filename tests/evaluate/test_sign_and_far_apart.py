@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from virialff.config import default_config
 from virialff.evaluate.baselines import make_baseline
 from virialff.evaluate.interactions import interaction_table
 from virialff.evaluate.systems import (
@@ -16,6 +17,12 @@ from virialff.evaluate.systems import (
     interaction_energy_kcal_mol,
     read_xyz_system,
 )
+from virialff.qc.psi4_process import psi4_settings_from_config
+from virialff.qc.xtb import xtb_settings_from_config
+
+PSI4 = psi4_settings_from_config({**default_config()["descriptors"], "memory": "1 GB"})
+
+XTB = xtb_settings_from_config(default_config()["geometry"])
 
 REPO = Path(__file__).resolve().parents[2]
 WATER_DIMER = REPO / "data" / "benchmarks" / "s66" / "geometries" / "S66-01.xyz"
@@ -51,10 +58,9 @@ def test_mmff94_water_dimer_bound_and_far_apart_zero():
 @pytest.mark.xtb
 @pytest.mark.skipif(not HAS_XTB, reason="xtb not on PATH")
 def test_gfn2_xtb_water_dimer_bound_and_far_apart_zero():
-    from virialff.qc.xtb import XtbSettings
 
     dimer = read_xyz_system(WATER_DIMER)
-    baseline = make_baseline("gfn2_xtb", xtb_settings=XtbSettings(threads=1))
+    baseline = make_baseline("gfn2_xtb", xtb_settings=XTB)
     table = interaction_table(baseline, [dimer, separated(dimer, 30.0)])
     assert list(table["status"]) == ["ok", "ok"]
     assert 3.0 < table["interaction_energy_kcal_mol"].iloc[0] < 7.0
@@ -90,13 +96,12 @@ def test_this_model_far_apart_zero():
 def test_psi4_counterpoise_sign_water_dimer(tmp_path):
     """Real Psi4 (HF/STO-3G, tiny): the CP interaction energy comes back positive = bound."""
     from virialff.qc.psi4_energies import cp_interaction_energies
-    from virialff.qc.psi4_process import Psi4Settings
 
     dimer = read_xyz_system(WATER_DIMER)
     items = [{"item_id": "water", "symbols": dimer.symbols,
               "positions_angstrom": dimer.positions_angstrom,
               "fragment_sizes": dimer.fragment_sizes}]
-    (outcome,) = cp_interaction_energies(items, Psi4Settings(memory="500 MB", threads=1),
+    (outcome,) = cp_interaction_energies(items, PSI4,
                                          method="hf", basis="sto-3g", workdir=tmp_path)
     assert outcome.ok, outcome.message
     assert outcome.value_kcal_mol > 0.2  # HF/STO-3G with CP: weakly bound, but bound

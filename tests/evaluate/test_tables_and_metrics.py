@@ -47,19 +47,19 @@ def test_base_pair_metrics_and_table(tmp_path):
     _table("virialff", {"A-T": 14.0, "G-C": 30.0}).to_csv(tmp_path / "v.csv", index=False)
     _table("gfn2_xtb", {"A-T": 16.1, "G-C": 29.2}).to_csv(tmp_path / "x.csv", index=False)
     _table("mmff94", {"A-T": 11.7, "G-C": np.nan}).to_csv(tmp_path / "m.csv", index=False)
-    unavailable_table("ani2x", ["A-T", "G-C"], "TorchANI is not installed").to_csv(
+    unavailable_table("ani1x", ["A-T", "G-C"], "TorchANI is not installed").to_csv(
         tmp_path / "a.csv", index=False)
     paths = {"virialff": tmp_path / "v.csv", "gfn2_xtb": tmp_path / "x.csv",
-             "ani2x": tmp_path / "a.csv", "mmff94": tmp_path / "m.csv"}
+             "ani1x": tmp_path / "a.csv", "mmff94": tmp_path / "m.csv"}
     combined = combine_interactions(systems, paths, reference_column="reference")
     methods = methods_metrics(combined, paths, "reference")
     assert methods["virialff"]["n"] == 2
     assert methods["virialff"]["mae_kcal_mol"] == pytest.approx((1.6 + 4.6) / 2)
-    assert methods["ani2x"]["available"] is False and methods["ani2x"]["n"] == 0
+    assert methods["ani1x"]["available"] is False and methods["ani1x"]["n"] == 0
     assert methods["mmff94"]["n"] == 1 and methods["mmff94"]["n_failed"] == 1
     metrics = {"run_name": "t", "data_scale": "demo", "methods": methods}
     table = build_table01(combined, metrics)
-    assert list(table.columns) == ["pair", "reference", "virialff", "ani2x", "gfn2_xtb",
+    assert list(table.columns) == ["pair", "reference", "virialff", "ani1x", "gfn2_xtb",
                                    "mmff94"]
     assert table.loc[0].tolist() == ["A–T", "12.4", "14.00", "not available", "16.10", "11.70"]
     assert table.loc[1, "mmff94"] == "failed"

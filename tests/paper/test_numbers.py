@@ -45,14 +45,14 @@ def test_published_numbers() -> None:
     bp = pub["base_pairs_kcal_mol"]["methods"]
     assert bp["reference"] == {"A-T": 12.4, "G-C": 25.4}
     assert bp["virialff"] == {"A-T": 14.8, "G-C": 30.5}
-    assert bp["ani2x"] == {"A-T": 10.7, "G-C": 17.2}
+    assert bp["ani1x"] == {"A-T": 10.7, "G-C": 17.2}
     assert bp["gfn2_xtb"] == {"A-T": 16.1, "G-C": 29.2}
 
 
 def test_pair_and_method_names() -> None:
     assert normalise_pair("A–T") == normalise_pair("AT") == normalise_pair("A-T_kcal_mol") == "A-T"
     assert normalise_pair("C–G") == "G-C" and normalise_pair("pair") is None
-    assert normalise_method("GFN2-xTB") == "gfn2_xtb" and normalise_method("ANI") == "ani2x"
+    assert normalise_method("GFN2-xTB") == "gfn2_xtb" and normalise_method("ANI") == "ani1x"
     assert normalise_method("this model") == "virialff" and normalise_method("mmff94") == "mmff94"
     assert decimals("12.40") == 2 and decimals("7") == 0
 
@@ -61,9 +61,9 @@ def test_pair_and_method_names() -> None:
 def test_base_pair_values_any_layout(layout: str) -> None:
     if layout == "pair_rows":
         table = pd.DataFrame({"pair": ["A–T", "G–C"], "reference": ["12.4", "25.4"],
-                              "virialff": ["13.71", "27.94"], "ani2x": ["not available"] * 2})
+                              "virialff": ["13.71", "27.94"], "ani1x": ["not available"] * 2})
     elif layout == "method_rows":
-        table = pd.DataFrame({"method": ["reference", "virialff", "ani2x"],
+        table = pd.DataFrame({"method": ["reference", "virialff", "ani1x"],
                               "A-T": [12.4, 13.71, None], "G-C": [25.4, 27.94, None]})
     else:
         table = pd.DataFrame({"method": ["reference", "reference", "virialff", "virialff"],
@@ -72,5 +72,5 @@ def test_base_pair_values_any_layout(layout: str) -> None:
     values = base_pair_values(table)
     assert values["reference"] == {"A-T": 12.4, "G-C": 25.4}
     assert values["virialff"] == {"A-T": 13.71, "G-C": 27.94}
-    if "ani2x" in values:
-        assert values["ani2x"] == {"A-T": None, "G-C": None}
+    if "ani1x" in values:
+        assert values["ani1x"] == {"A-T": None, "G-C": None}

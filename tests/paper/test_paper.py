@@ -79,7 +79,7 @@ def test_no_placeholders(built: dict) -> None:
     text = built["text"]
     for word in ("nan", "None", "TODO", "NaN", "Traceback", "undefined"):
         assert not re.search(rf"\b{word}\b", text), f"'{word}' appears in the paper"
-    assert "not available: ANI-2x weights cannot be downloaded" in text
+    assert "not available: ANI-1x needs torchani 2.2.4, which is not installed" in text
 
 
 def test_every_quoted_number_matches_its_file(built: dict) -> None:

@@ -1,7 +1,7 @@
 """Table 1: interaction energies of the Watson–Crick base pairs by method.
 
 ``results/tables/table01_base_pairs.csv``: columns ``pair``, ``reference``, ``virialff``,
-``ani2x``, ``gfn2_xtb``, ``mmff94`` (kcal/mol, 2 decimals, E_int = E_A + E_B − E_AB, positive =
+``ani1x``, ``gfn2_xtb``, ``mmff94`` (kcal/mol, 2 decimals, E_int = E_A + E_B − E_AB, positive =
 bound); an unavailable method's cells read ``not available``. The ``.md`` has display labels,
 the reference's citation, the reasons for unavailable methods and the run name.
 """
@@ -13,7 +13,7 @@ import pandas as pd
 
 from virialff.plots.style import method_label
 
-TABLE01_METHODS: tuple[str, ...] = ("virialff", "ani2x", "gfn2_xtb", "mmff94")
+TABLE01_METHODS: tuple[str, ...] = ("virialff", "ani1x", "gfn2_xtb", "mmff94")
 PAIR_LABELS = {"A-T": "A–T", "G-C": "G–C"}
 
 

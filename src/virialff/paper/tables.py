@@ -40,7 +40,7 @@ def normalise_method(name: Any) -> str | None:
         if text.lower() == label.lower():
             return key
     low = text.lower()
-    rules = (("ani", "ani2x"), ("xtb", "gfn2_xtb"), ("mmff", "mmff94"), ("ref", "reference"),
+    rules = (("ani", "ani1x"), ("xtb", "gfn2_xtb"), ("mmff", "mmff94"), ("ref", "reference"),
              ("ccsd", "reference"), ("mo 2006", "reference"), ("wb97", "dft"), ("ωb97", "dft"),
              ("dft", "dft"), ("virialff", "virialff"), ("this model", "virialff"),
              ("ml model", "virialff"), ("model", "virialff"))

@@ -12,13 +12,14 @@ from matplotlib import pyplot as plt
 
 from virialff.plots.style import (
     annotate_errors,
+    message_panel,
     method_color,
     method_label,
     unavailable_panel,
 )
 
 PANEL_LETTERS = "abcdefgh"
-S66_PANEL_METHODS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani2x", "mmff94")
+S66_PANEL_METHODS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani1x", "mmff94")
 
 
 def _identity(ax, values) -> None:  # noqa: ANN001
@@ -79,7 +80,7 @@ def draw_s66_dft_vs_reference(combined: pd.DataFrame, metrics: dict):  # noqa: A
 def draw_s66_methods(combined: pd.DataFrame, metrics: dict):  # noqa: ANN201
     """Fig. 9: each method's E_int against DFT-CP (filled) and CCSD(T)/CBS (open, all 66).
 
-    Panels (a)–(d): this model, GFN2-xTB, ANI-2x, MMFF94; unavailable methods say why.
+    Panels (a)–(d): this model, GFN2-xTB, ANI-1x, MMFF94; unavailable methods say why.
     """
     fig, axes = plt.subplots(2, 2, figsize=(7.6, 7.2))
     n_dft = int(np.isfinite(combined["dft"]).sum())
@@ -121,8 +122,24 @@ def draw_s66_methods(combined: pd.DataFrame, metrics: dict):  # noqa: ANN201
     return fig
 
 
+def _not_covered_line(entry: dict, method: str, n_molecules: int | None) -> str:
+    """"k of n molecules (c conformers) not covered by LABEL" from a metrics entry, or ""."""
+    k = entry.get("n_molecules_not_covered") or 0
+    if not k:
+        return ""
+    of = f" of {n_molecules}" if n_molecules else ""
+    return (f"{k}{of} molecule{'s' if (n_molecules or k) != 1 else ''} "
+            f"({entry.get('n_conformers_not_covered')} conformers)\nnot covered by "
+            f"{method_label(method)}")
+
+
 def draw_conformers(relative: pd.DataFrame, metrics: dict):  # noqa: ANN201
-    """Fig. 10: relative conformer energies of each method against DFT, per-method RMSE."""
+    """Fig. 10: relative conformer energies of each method against DFT, per-method RMSE.
+
+    A method that could not run says why; molecules a method has no parameters for (ANI-1x
+    and any element but H, C, N, O) are counted in its panel as "not covered", and a panel
+    where no molecule is covered says so instead of showing points.
+    """
     fig, axes = plt.subplots(1, 4, figsize=(13.0, 3.6))
     molecules = sorted(relative["molecule_id"].unique()) if len(relative) else []
     markers = "osD^vP*X"
@@ -130,25 +147,38 @@ def draw_conformers(relative: pd.DataFrame, metrics: dict):  # noqa: ANN201
         title = f"({PANEL_LETTERS[index]}) {method_label(method)}"
         entry = metrics["methods"].get(method, {"available": False, "reason": "not run"})
         rows = relative[relative["method"] == method]
-        if not entry["available"] or rows.empty:
-            unavailable_panel(ax, title, entry.get("reason") or "no conformers")
+        not_covered = _not_covered_line(entry, method, metrics.get("n_molecules"))
+        if not entry["available"]:
+            unavailable_panel(ax, title, entry.get("reason") or "not run")
+            continue
+        if rows.empty:
+            message_panel(ax, title, not_covered or "no conformer with both energies")
             continue
         for k, molecule_id in enumerate(molecules):
             sub = rows[rows["molecule_id"] == molecule_id]
+            if sub.empty:
+                continue
             ax.scatter(sub["dft_relative_energy_kcal_mol"], sub["relative_energy_kcal_mol"],
                        s=18, marker=markers[k % len(markers)], color=method_color(method),
                        edgecolor="white", linewidth=0.4, label=molecule_id)
         _identity(ax, list(rows["dft_relative_energy_kcal_mol"])
                   + list(rows["relative_energy_kcal_mol"]))
         annotate_errors(ax, entry["mae_kcal_mol"], entry["rmse_kcal_mol"], entry["n"])
+        if not_covered:
+            _text_block(ax, [not_covered], loc="lower right")
         ax.set_title(title)
         ax.set_xlabel(r"$E_\mathrm{rel}$ " + _dft_label(metrics) + " (kcal/mol)")
         if index == 0:
             ax.set_ylabel(r"predicted $E_\mathrm{rel}$ (kcal/mol)")
             ax.legend(loc="lower right", fontsize=6, frameon=False)
-    fig.text(0.5, -0.02, f"{metrics.get('n_molecules')} molecules, "
-             f"{metrics.get('n_conformers')} conformers (engine: {metrics.get('engine')}); "
-             f"run {metrics['run_name']} ({metrics['data_scale']}).", ha="center", fontsize=8)
+    source = "test split" if metrics.get("split") == "test" else str(metrics.get("source"))
+    merged = metrics.get("n_merged_after_dft")
+    fig.text(0.5, -0.02, f"{metrics.get('n_molecules')} molecules from the {source} (none in "
+             f"training), {metrics.get('n_conformers')} conformers at {metrics.get('geometry')} "
+             f"geometries (engine: {metrics.get('engine')}"
+             + (f"; {merged} merged after the DFT optimisation" if merged else "")
+             + f"); run {metrics['run_name']} ({metrics['data_scale']}).", ha="center",
+             fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -19,7 +19,7 @@ import seaborn as sns  # noqa: E402
 METHOD_LABELS: dict[str, str] = {
     "virialff": "this model",
     "gfn2_xtb": "GFN2-xTB",
-    "ani2x": "ANI-2x",
+    "ani1x": "ANI-1x",
     "mmff94": "MMFF94",
     "dft": "ωB97X-D/def2-SVP",
     "reference": "reference",
@@ -27,7 +27,7 @@ METHOD_LABELS: dict[str, str] = {
 METHOD_PALETTE: dict[str, str] = {
     "virialff": "#0072B2",
     "gfn2_xtb": "#E69F00",
-    "ani2x": "#009E73",
+    "ani1x": "#009E73",
     "mmff94": "#CC79A7",
     "dft": "#D55E00",
     "reference": "#000000",
@@ -83,8 +83,13 @@ def annotate_errors(ax, mae: float, rmse: float, n: int, loc: str = "upper left"
 
 def unavailable_panel(ax, title: str, reason: str) -> None:  # noqa: ANN001
     """Mark a panel whose method could not run, with the reason (nothing is faked)."""
+    message_panel(ax, title, f"not available:\n{reason}")
+
+
+def message_panel(ax, title: str, message: str) -> None:  # noqa: ANN001
+    """A panel with no data, only ``message`` (e.g. "not covered by ANI-1x: ...")."""
     ax.set_title(title)
-    ax.text(0.5, 0.5, f"not available:\n{reason}", transform=ax.transAxes, ha="center",
-            va="center", fontsize=8, wrap=True)
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=8,
+            wrap=True)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -2,7 +2,7 @@
 
 - :mod:`.virialff_model` (``virialff``): this model, ``virialff.load_model(path)``.
 - :mod:`.gfn2_xtb` (``gfn2_xtb``): GFN2-xTB with the xtb program.
-- :mod:`.ani` (``ani2x``): ANI-2x with TorchANI, where it imports and its weights are on disk.
+- :mod:`.ani` (``ani1x``): ANI-1x from the weights bundled in the torchani 2.2.4 wheel (offline).
 - :mod:`.mmff94` (``mmff94``): MMFF94 with RDKit, inter-fragment terms included.
 
 :func:`make_baseline` builds one from a key and the workflow's options.
@@ -15,15 +15,18 @@ from typing import Any
 
 from virialff.evaluate.baselines.base import Baseline, BaselineUnavailableError
 
-METHOD_KEYS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani2x", "mmff94")
+METHOD_KEYS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani1x", "mmff94")
 
 __all__ = ["METHOD_KEYS", "Baseline", "BaselineUnavailableError", "make_baseline"]
 
 
 def make_baseline(key: str, *, model_path: str | Path | None = None, predictor: Any = None,
-                  xtb_settings: Any = None, ani_model: str = "ANI2x",
+                  xtb_settings: Any = None, ani_model: str | None = None,
                   log_path: str | Path | None = None) -> Baseline:
-    """The :class:`Baseline` for ``key`` (one of :data:`METHOD_KEYS`)."""
+    """The :class:`Baseline` for ``key`` (one of :data:`METHOD_KEYS`).
+
+    ``ani_model`` (``evaluation.ani.model``) is required for ``ani1x``.
+    """
     if key == "virialff":
         from virialff.evaluate.baselines.virialff_model import VirialFF
 
@@ -32,9 +35,11 @@ def make_baseline(key: str, *, model_path: str | Path | None = None, predictor: 
         from virialff.evaluate.baselines.gfn2_xtb import GFN2xTB
 
         return GFN2xTB(settings=xtb_settings, log_path=log_path)
-    if key == "ani2x":
+    if key == "ani1x":
         from virialff.evaluate.baselines.ani import ANI
 
+        if ani_model is None:
+            raise ValueError("method ani1x needs ani_model (evaluation.ani.model)")
         return ANI(model=ani_model)
     if key == "mmff94":
         from virialff.evaluate.baselines.mmff94 import MMFF94

@@ -7,7 +7,10 @@ A method is a :class:`Baseline` with a ``key`` from :data:`virialff.plots.style.
   workflow goes on.
 - :meth:`Baseline.energies` (RDKit Mols with explicit H and one conformer; a complex is one Mol
   of several fragments) -> ``[M]`` total energies in kcal/mol, NaN where a molecule failed, with
-  the failure messages in :attr:`Baseline.messages` ``[M]``.
+  the failure messages in :attr:`Baseline.messages` ``[M]`` and the outcome of each molecule
+  in :attr:`Baseline.statuses` ``[M]``: ``ok``, ``failed``, or ``not_covered`` where the method
+  has no parameters for the system (an element, a charge; :class:`NotCoveredError`), which is a
+  limit of the method, not a failure of the run.
 """
 
 from __future__ import annotations
@@ -19,6 +22,21 @@ class BaselineUnavailableError(RuntimeError):
     """The method cannot run on this machine; the message says why."""
 
 
+NOT_COVERED_PREFIX = "not covered by"
+
+
+class NotCoveredError(ValueError):
+    """The method has no parameters for this system (message: "not covered by LABEL: why")."""
+
+    def __init__(self, method_label: str, why: str) -> None:
+        super().__init__(f"{NOT_COVERED_PREFIX} {method_label}: {why}")
+
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_NOT_COVERED = "not_covered"
+
+
 class Baseline:
     """Base class: subclasses set :attr:`key` and implement :meth:`_energy_kcal_mol`."""
 
@@ -26,6 +44,7 @@ class Baseline:
 
     def __init__(self) -> None:
         self.messages: list[str] = []
+        self.statuses: list[str] = []
 
     def available(self) -> tuple[bool, str]:
         """``(True, "")`` when the method can run here, else ``(False, reason)``."""
@@ -43,6 +62,8 @@ class Baseline:
                 out.append((value, "") if finite else (float("nan"), "non-finite energy"))
             except BaselineUnavailableError:
                 raise
+            except NotCoveredError as error:
+                out.append((float("nan"), str(error)))
             except Exception as error:  # one molecule never stops a benchmark
                 out.append((float("nan"), f"{type(error).__name__}: {error}"))
         return out
@@ -58,6 +79,11 @@ class Baseline:
             raise BaselineUnavailableError(reason)
         results = self._energies_batch(list(mols))
         self.messages = [message for _, message in results]
+        self.statuses = [
+            STATUS_NOT_COVERED if message.startswith(NOT_COVERED_PREFIX)
+            else STATUS_OK if np.isfinite(value) and not message else STATUS_FAILED
+            for value, message in results
+        ]
         return np.array([value for value, _ in results], dtype=float)
 
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import shlex
 import shutil
+from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 from virialff.evaluate.baselines.base import Baseline, mol_symbols_positions
 from virialff.units import HARTREE_TO_KCAL_MOL
@@ -30,10 +29,9 @@ class GFN2xTB(Baseline):
 
     def __init__(self, settings=None, log_path: str | Path | None = None) -> None:  # noqa: ANN001
         super().__init__()
-        from virialff.qc.xtb import XtbSettings
-
-        self.settings = settings or XtbSettings()
-        self.settings.gfn = 2
+        if settings is None:
+            raise ValueError("GFN2xTB needs its xtb settings (virialff.qc.xtb.XtbSettings)")
+        self.settings = replace(settings, gfn=2)
         self.log_path = log_path
 
     def available(self) -> tuple[bool, str]:
@@ -54,16 +52,3 @@ class GFN2xTB(Baseline):
                               molecule_id=name or "molecule", log_path=self.log_path)
         return energy * HARTREE_TO_KCAL_MOL
 
-
-def available(executable: str = "xtb") -> tuple[bool, str]:
-    """Whether the xtb program is on PATH (or at the given path)."""
-    from virialff.qc.xtb import XtbSettings
-
-    return GFN2xTB(XtbSettings(executable=executable)).available()
-
-
-def energies(mols: list, executable: str = "xtb") -> np.ndarray:
-    """[M] GFN2-xTB total energies in kcal/mol."""
-    from virialff.qc.xtb import XtbSettings
-
-    return GFN2xTB(XtbSettings(executable=executable)).energies(mols)

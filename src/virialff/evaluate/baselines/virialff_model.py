@@ -14,6 +14,9 @@ KEY = "virialff"
 class VirialFF(Baseline):
     """Energies from a trained model file or from a ready :class:`virialff` ``Predictor``.
 
+    A model read from ``model_path`` is evaluated in float64 (pair energies and their sum per
+    molecule); a ``predictor`` given directly is used as it is.
+
     Args:
         model_path: ``results/models/total.pt`` (ignored when ``predictor`` is given).
         predictor: an object with ``energies_kcal_mol(mols) -> ndarray`` (e.g.
@@ -40,9 +43,14 @@ class VirialFF(Baseline):
             self._reason = f"model file {self.model_path} not found"
             return False, self._reason
         try:
+            import torch
+
             from virialff import load_model
 
-            self.predictor = load_model(self.model_path, device="cpu")
+            # float64 at evaluation: relative conformer energies are differences of totals of
+            # ~1e5 kcal/mol, which float32 resolves to ~0.01 kcal/mol before the rounding of
+            # summing hundreds of pair energies.
+            self.predictor = load_model(self.model_path, device="cpu").astype(torch.float64)
         except Exception as error:
             self._reason = f"could not load {self.model_path} ({type(error).__name__}: {error})"
             return False, self._reason
