@@ -1,0 +1,114 @@
+"""ASE calculator: geometry optimisation and molecular dynamics with a virialff model.
+
+The parameters come once from the RDKit topology (:meth:`Predictor.parametrize`); every step
+then costs one :meth:`ParametrizedSystem.energy_and_forces` call, without the networks.
+Energies are returned in eV and forces in eV/Å, as ASE expects (1 kcal/mol =
+``ase.units.kcal / ase.units.mol`` eV).
+
+Usage::
+
+    from ase.optimize import BFGS
+    from virialff.ase import VirialFFCalculator, atoms_from_rdkit
+
+    atoms = atoms_from_rdkit(mol)                      # mol: explicit H, one conformer
+    atoms.calc = VirialFFCalculator("results/models/total.pt", mol)
+    BFGS(atoms).run(fmax=0.05)
+
+Periodic cells are not supported (the cutoff is non-periodic).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms, units
+from ase.calculators.calculator import Calculator, all_changes
+
+from virialff.model.parametrized import ParametrizedSystem
+
+#: eV per kcal/mol.
+EV_PER_KCAL_MOL: float = units.kcal / units.mol
+
+
+def atoms_from_rdkit(mol, conformer_id: int = -1) -> Atoms:  # noqa: ANN001 - rdkit Mol
+    """ASE ``Atoms`` (symbols, positions in Å) of an RDKit molecule's conformer."""
+    if mol.GetNumConformers() == 0:
+        raise ValueError("the molecule has no 3D coordinates")
+    symbols = [atom.GetSymbol() for atom in mol.GetAtoms()]
+    return Atoms(symbols, positions=mol.GetConformer(conformer_id).GetPositions())
+
+
+class VirialFFCalculator(Calculator):
+    """Energy (eV) and forces (eV/Å) of a molecule or complex from a virialff ``total`` model.
+
+    Args:
+        model: a :class:`~virialff.model.predictor.Predictor` or a model file path; not needed
+            when ``system`` is given.
+        mol: RDKit molecule (or complex in one Mol) with explicit hydrogens: the topology.
+        system: an already parametrised system instead of ``model`` and ``mol``.
+        cutoff_angstrom, switch_distance_angstrom: intermolecular cutoff options passed to
+            :func:`virialff.model.parametrized.parametrize` (default: its defaults).
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(
+        self,
+        model=None,  # noqa: ANN001 - Predictor | str | Path
+        mol=None,  # noqa: ANN001 - rdkit Mol
+        *,
+        system: ParametrizedSystem | None = None,
+        **kwargs,  # noqa: ANN003 - cutoff options, then ASE Calculator keywords
+    ) -> None:
+        options = {
+            key: kwargs.pop(key)
+            for key in ("cutoff_angstrom", "switch_distance_angstrom")
+            if key in kwargs
+        }
+        super().__init__(**kwargs)
+        if system is None:
+            if model is None or mol is None:
+                raise ValueError("VirialFFCalculator needs a model and an RDKit mol, or a system")
+            if isinstance(model, str | Path):
+                from virialff.model.predictor import load_model
+
+                model = load_model(model, device="cpu")
+            system = model.parametrize(mol, **options)
+        if system.target != "total":
+            raise ValueError(
+                f"VirialFFCalculator needs a 'total' energy model, not a '{system.target}' model"
+            )
+        self.system = system
+
+    def calculate(
+        self,
+        atoms: Atoms | None = None,
+        properties: list[str] | None = None,
+        system_changes: list[str] = all_changes,
+    ) -> None:
+        super().calculate(atoms, properties or ["energy"], system_changes)
+        symbols = tuple(self.atoms.get_chemical_symbols())
+        if len(symbols) != self.system.n_atoms:
+            raise ValueError(
+                f"{self.system.name}: the Atoms object has {len(symbols)} atoms but the "
+                f"parametrised topology has {self.system.n_atoms}"
+            )
+        if symbols != self.system.elements:
+            atom = next(
+                i
+                for i, (a, b) in enumerate(zip(symbols, self.system.elements, strict=True))
+                if a != b
+            )
+            raise ValueError(
+                f"{self.system.name}: atom {atom} is {symbols[atom]} in the Atoms object but "
+                f"{self.system.elements[atom]} in the parametrised topology"
+            )
+        if np.any(self.atoms.pbc):
+            raise ValueError("VirialFFCalculator does not support periodic boundary conditions")
+        energy, forces = self.system.energy_and_forces(self.atoms.positions)
+        self.results = {
+            "energy": energy * EV_PER_KCAL_MOL,
+            "free_energy": energy * EV_PER_KCAL_MOL,
+            "forces": forces * EV_PER_KCAL_MOL,
+        }

@@ -1,0 +1,642 @@
+"""Parametrise once, evaluate many times: a molecule or complex with fixed model parameters.
+
+The networks of the stage-2 model predict charges Q and pair parameters C0..C13 from the
+covalent graph alone; geometry enters the energy only through the distances r_ij. So a
+molecule needs the networks once (:func:`parametrize`, ``Predictor.parametrize``) and every
+later energy and force is a sum of pair terms, evaluated by the pure NumPy functions of
+:mod:`virialff.model.potential` with analytic derivatives in float64 — no network call.
+
+What a :class:`ParametrizedSystem` holds (A atoms, F covalent fragments, T atom types):
+
+- ``charges_e`` [A], exactly the charges ``Predictor.predict`` gives;
+- pairs inside one fragment ("intramolecular"): all pairs i < j, with their own parameters
+  ``intra_parameters`` [P, 14] (bonded pairs carry no E_LR), as in training; feats_net runs
+  once per distinct (type_i, type_j, pair type), so 40 copies of a molecule cost one;
+- pairs between fragments ("intermolecular"): all non-bonded, so their parameters
+  feats_net(h_i, h_j, non-covalent) depend only on the two stage-1 embeddings. Atoms whose
+  embeddings agree to :data:`EMBEDDING_TYPE_TOLERANCE` (the same chemical environment) share
+  a type ``atom_type`` [A]; the parameters are a table ``type_parameters`` [T, T, 14];
+- E_lin = wᵀN + n_fragments·b, a constant of the system.
+
+Between fragments a cutoff r_c with a switch from r_s applies (the pair energy, Coulomb
+included, is multiplied by :func:`~virialff.model.potential.switching_function`), with a
+Verlet neighbour list (skin :data:`NEIGHBOUR_SKIN_ANGSTROM`). Pairs inside a fragment are
+always all evaluated. ``cutoff_angstrom=None`` evaluates every intermolecular pair.
+
+Default cutoff. Truncation must leave the interaction energies of the S66 dimers and the
+Watson–Crick base pairs unchanged to 0.01 kcal/mol. Their largest intermolecular distance is
+12.01 Å (A–T and G–C; 10.9 Å in S66), so with the switch starting at 12.5 Å (r_c = 14 Å) no
+pair of these complexes is touched and the change is exactly zero for every model.
+``benchmarks/cutoff_truncation.py`` prints what shorter cutoffs would change. The cutoff is
+atom-based: for molecules with sizeable net charges (the paper leaves charge totals free)
+a Coulomb tail beyond r_c is simply lost.
+
+Usage::
+
+    system = predictor.parametrize(mol)          # RDKit Mol, explicit H, one conformer
+    energy, forces = system.energy_and_forces(positions_angstrom)   # kcal/mol, kcal/mol/Å
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+from virialff.chem.elements import SUPPORTED_ELEMENTS, UnsupportedElementError
+from virialff.chem.graph import (
+    MIN_INTERATOMIC_DISTANCE_ANGSTROM,
+    N_PAIR_TYPES,
+    MolecularGraph,
+    check_elements,
+    check_explicit_hydrogens,
+    check_neutral_closed_shell,
+    graph_from_rdkit,
+)
+from virialff.errors import MoleculeRejected
+from virialff.model.potential import (
+    WIDTH_EPSILON_ANGSTROM2,
+    linear_energy_kcal_mol,
+    long_range_energy_and_derivative,
+    pair_displacements_angstrom,
+    pair_forces_kcal_mol_angstrom,
+    short_range_energy_and_derivative,
+    short_range_extent_angstrom,
+    switching_function,
+)
+from virialff.units import COULOMB_KCAL_MOL_ANGSTROM
+
+#: intermolecular cutoff (Å); see the module docstring for the choice.
+DEFAULT_CUTOFF_ANGSTROM = 14.0
+#: the switch starts this far (Å) inside the cutoff: r_s = r_c − 1.5 Å.
+DEFAULT_SWITCH_WIDTH_ANGSTROM = 1.5
+#: two atoms share a type when max_k |h_ik − h_jk| ≤ this (stage-1 embedding units; the GRU's
+#: outputs lie in (−1, 1)). Identical environments give identical embeddings to float
+#: round-off (measured: 0 in float32 and float64, also after renumbering atoms); the closest
+#: distinct environments measured were 4e-3 apart (16-wide untrained model) and 0.3 (paper
+#: size).
+EMBEDDING_TYPE_TOLERANCE = 1.0e-5
+#: Verlet skin (Å): the list holds pairs within r_c + skin and is rebuilt once an atom has
+#: moved more than skin/2 since the last build.
+NEIGHBOUR_SKIN_ANGSTROM = 1.0
+#: Gaussians of E_SR are skipped for pairs where each is below this (kcal/mol).
+NEGLIGIBLE_SHORT_RANGE_KCAL_MOL = 1.0e-14
+#: intermolecular pairs evaluated per block, to bound temporary memory (~100 MB).
+PAIR_BLOCK = 1 << 18
+#: the non-covalent pair type of feats_net (``virialff.chem.graph``: 0 = non-bonded).
+NON_COVALENT_PAIR_TYPE = 0
+#: feats_net is applied to at most this many pairs at once.
+TYPE_PAIR_BLOCK = 1 << 16
+
+
+# -- input checks ------------------------------------------------------------------------------
+def _atom_list(indices: np.ndarray, limit: int = 8) -> str:
+    shown = ", ".join(str(int(i)) for i in indices[:limit])
+    return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
+
+
+def check_positions(positions_angstrom, n_atoms: int, label: str) -> np.ndarray:  # noqa: ANN001
+    """Positions as float64 [A, 3]; a clear error for a wrong shape or non-finite values.
+
+    Raises ValueError (wrong atom count or shape) or :class:`MoleculeRejected` ``nan_value``
+    naming the atoms. Overlapping atoms are found where distances are computed anyway.
+    """
+    positions = np.asarray(positions_angstrom, dtype=np.float64)
+    if positions.ndim != 2 or positions.shape[1] != 3:
+        raise ValueError(f"{label}: positions must be [n_atoms, 3] Å, got shape {positions.shape}")
+    if positions.shape[0] != n_atoms:
+        raise ValueError(
+            f"{label}: positions have {positions.shape[0]} atoms but the parametrised topology "
+            f"has {n_atoms}"
+        )
+    finite = np.isfinite(positions).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise MoleculeRejected(
+            label, "nan_value", f"non-finite coordinates on atom(s) {_atom_list(bad)}"
+        )
+    return positions
+
+
+def _reject_overlap(label: str, r: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
+    close = np.flatnonzero(r < MIN_INTERATOMIC_DISTANCE_ANGSTROM)
+    if close.size:
+        pairs = ", ".join(f"{int(first[p])}-{int(second[p])} ({r[p]:.3f} Å)" for p in close[:5]) + (
+            f" and {close.size - 5} more" if close.size > 5 else ""
+        )
+        raise MoleculeRejected(
+            label,
+            "overlapping_atoms",
+            f"atom pair(s) {pairs} closer than {MIN_INTERATOMIC_DISTANCE_ANGSTROM} Å",
+        )
+
+
+# -- atom types --------------------------------------------------------------------------------
+def assign_atom_types(
+    embeddings: np.ndarray, element_index: np.ndarray, tolerance: float = EMBEDDING_TYPE_TOLERANCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Group atoms whose embeddings agree to ``tolerance`` (max abs difference) into types.
+
+    Args:
+        embeddings: [A, H] stage-1 embeddings h.
+        element_index: [A] elements; atoms of different elements never share a type.
+        tolerance: see :data:`EMBEDDING_TYPE_TOLERANCE`.
+
+    Returns:
+        ``(atom_type [A], representative [T])``: types are numbered by first appearance and
+        ``representative[t]`` is the first atom of type t; every atom of type t is within
+        ``tolerance`` of it.
+
+    Leader clustering made near-linear with a sort: |u·(h_a − h_b)| ≤ ‖u‖₁·tolerance for
+    atoms within tolerance, so only atoms in that window of the projection on a fixed
+    direction u are compared with each leader.
+    """
+    n_atoms = embeddings.shape[0]
+    atom_type = np.full(n_atoms, -1, dtype=np.int64)
+    representatives: list[int] = []
+    if n_atoms == 0:
+        return atom_type, np.zeros(0, dtype=np.int64)
+    direction = np.random.default_rng(0).uniform(0.5, 1.0, embeddings.shape[1])
+    projection = embeddings @ direction
+    order = np.argsort(projection, kind="stable")
+    sorted_projection = projection[order]
+    window = tolerance * direction.sum() * (1.0 + 1e-9) + 1e-12
+    for atom in range(n_atoms):
+        if atom_type[atom] >= 0:
+            continue
+        lo = np.searchsorted(sorted_projection, projection[atom] - window, side="left")
+        hi = np.searchsorted(sorted_projection, projection[atom] + window, side="right")
+        candidates = order[lo:hi]
+        candidates = candidates[
+            (atom_type[candidates] < 0) & (element_index[candidates] == element_index[atom])
+        ]
+        close = np.abs(embeddings[candidates] - embeddings[atom]).max(axis=1) <= tolerance
+        atom_type[candidates[close]] = len(representatives)
+        representatives.append(atom)
+    return atom_type, np.asarray(representatives, dtype=np.int64)
+
+
+# -- the parametrised system -------------------------------------------------------------------
+@dataclass(eq=False)
+class _NeighbourList:
+    """Intermolecular pairs within r_c + skin, with their parameters gathered once per build."""
+
+    reference_positions: np.ndarray  # [A, 3] where the list was built
+    pair_index: np.ndarray  # [2, L]
+    coulomb_products: np.ndarray  # [L] 332.0637·QiQj, kcal·Å/mol
+    type_pair: np.ndarray  # [L] flat index ti·T + tj into the type tables
+    c6: np.ndarray  # [L] |C0|
+    c12: np.ndarray  # [L] |C1|
+    short_range_extent: np.ndarray  # [L] Å
+
+
+@dataclass(eq=False)
+class ParametrizedSystem:
+    """A molecule or complex with fixed charges and pair parameters (see module docstring).
+
+    Shapes: A atoms, P intramolecular pairs, T atom types. Energies in kcal/mol, positions in
+    Å, forces in kcal/mol/Å. Build it with :func:`parametrize`; change the cutoff with
+    :meth:`with_cutoff`.
+    """
+
+    name: str
+    target: str  # "total" or "kinetic": what energy_and_forces returns
+    sign: float  # +1 (total) or −1 (kinetic): sign of the pair sum
+    elements: tuple[str, ...]  # [A]
+    fragment_index: np.ndarray  # [A] covalent fragment of each atom
+    charges_e: np.ndarray  # [A]
+    intra_pair_index: np.ndarray  # [2, P], i < j, same fragment
+    intra_pair_type: np.ndarray  # [P] 0 non-bonded, 1 + bond type if bonded
+    intra_parameters: np.ndarray  # [P, 14] C0..C13
+    atom_type: np.ndarray  # [A] intermolecular type
+    type_parameters: np.ndarray  # [T, T, 14] C0..C13 of non-covalent pairs between types
+    linear_energy_kcal_mol: float  # E_lin = wᵀN + n_fragments·b
+    bond_index: np.ndarray  # [2, B] covalent bonds i < j (for MD checks and export)
+    cutoff_angstrom: float | None = DEFAULT_CUTOFF_ANGSTROM
+    switch_distance_angstrom: float | None = None  # default r_c − 1.5 Å
+    skin_angstrom: float = NEIGHBOUR_SKIN_ANGSTROM
+    embedding_tolerance: float = EMBEDDING_TYPE_TOLERANCE
+    _neighbours: _NeighbourList | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.cutoff_angstrom is not None:
+            if self.switch_distance_angstrom is None:
+                self.switch_distance_angstrom = self.cutoff_angstrom - DEFAULT_SWITCH_WIDTH_ANGSTROM
+            if not 0.0 < self.switch_distance_angstrom < self.cutoff_angstrom:
+                raise ValueError(
+                    f"need 0 < switch distance ({self.switch_distance_angstrom} Å) < cutoff "
+                    f"({self.cutoff_angstrom} Å)"
+                )
+        else:
+            self.switch_distance_angstrom = None
+        c = self.intra_parameters
+        self._intra_amplitudes = np.ascontiguousarray(c[:, 2::2])
+        self._intra_widths2 = c[:, 3::2] ** 2 + WIDTH_EPSILON_ANGSTROM2
+        self._intra_extent = short_range_extent_angstrom(
+            self._intra_amplitudes, self._intra_widths2, NEGLIGIBLE_SHORT_RANGE_KCAL_MOL
+        )
+        nonbonded = np.flatnonzero(self.intra_pair_type == 0)
+        self._intra_lr_pairs = nonbonded
+        i, j = self.intra_pair_index[:, nonbonded]
+        self._intra_coulomb = COULOMB_KCAL_MOL_ANGSTROM * self.charges_e[i] * self.charges_e[j]
+        self._intra_c6 = np.abs(c[nonbonded, 0])
+        self._intra_c12 = np.abs(c[nonbonded, 1])
+        t = self.type_parameters
+        n_types = t.shape[0]
+        self._type_amplitudes = t[:, :, 2::2].reshape(n_types * n_types, 6)
+        self._type_widths2 = t[:, :, 3::2].reshape(n_types * n_types, 6) ** 2
+        self._type_widths2 += WIDTH_EPSILON_ANGSTROM2
+        self._type_c6 = np.abs(t[:, :, 0]).reshape(-1)
+        self._type_c12 = np.abs(t[:, :, 1]).reshape(-1)
+        self._type_extent = short_range_extent_angstrom(
+            self._type_amplitudes, self._type_widths2, NEGLIGIBLE_SHORT_RANGE_KCAL_MOL
+        )
+        self._neighbours = None
+
+    # -- description ---------------------------------------------------------------------
+    @property
+    def n_atoms(self) -> int:
+        return len(self.elements)
+
+    @property
+    def n_types(self) -> int:
+        return int(self.type_parameters.shape[0])
+
+    @property
+    def n_fragments(self) -> int:
+        return int(self.fragment_index.max()) + 1 if self.n_atoms else 0
+
+    def with_cutoff(
+        self, cutoff_angstrom: float | None, switch_distance_angstrom: float | None = None
+    ) -> ParametrizedSystem:
+        """The same parameters with another cutoff (``None``: every intermolecular pair)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        fields["cutoff_angstrom"] = cutoff_angstrom
+        fields["switch_distance_angstrom"] = switch_distance_angstrom
+        return ParametrizedSystem(**fields)
+
+    def intermolecular_parameters(self, first: int, second: int) -> np.ndarray:
+        """C0..C13 [14] of the non-covalent pair of atoms ``first`` and ``second``."""
+        return self.type_parameters[self.atom_type[first], self.atom_type[second]]
+
+    # -- evaluation ----------------------------------------------------------------------
+    def energy_kcal_mol(self, positions_angstrom) -> float:  # noqa: ANN001 - array-like
+        """Energy (kcal/mol) at ``positions_angstrom`` [A, 3] Å."""
+        return self.energy_and_forces(positions_angstrom)[0]
+
+    def energy_and_forces(self, positions_angstrom) -> tuple[float, np.ndarray]:  # noqa: ANN001
+        """``(energy kcal/mol, forces [A, 3] kcal/mol/Å)`` at ``positions_angstrom`` [A, 3] Å.
+
+        Forces are −∇E, analytic. Raises ValueError for a wrong atom count,
+        :class:`MoleculeRejected` (``nan_value``, ``overlapping_atoms``) naming the atoms.
+        """
+        positions = check_positions(positions_angstrom, self.n_atoms, self.name)
+        forces = np.zeros((self.n_atoms, 3))
+        pair_sum = self._intramolecular(positions, forces)
+        pair_sum += self._intermolecular(positions, forces)
+        energy = self.linear_energy_kcal_mol + self.sign * pair_sum
+        if self.sign != 1.0:
+            forces *= self.sign
+        return float(energy), forces
+
+    def _intramolecular(self, positions: np.ndarray, forces: np.ndarray) -> float:
+        index = self.intra_pair_index
+        if index.shape[1] == 0:
+            return 0.0
+        delta, r = pair_displacements_angstrom(positions, index)
+        if r.min() < MIN_INTERATOMIC_DISTANCE_ANGSTROM:
+            _reject_overlap(self.name, r, index[0], index[1])
+        energy, de_dr = np.zeros_like(r), np.zeros_like(r)
+        lr = self._intra_lr_pairs
+        energy[lr], de_dr[lr] = long_range_energy_and_derivative(
+            r[lr], self._intra_coulomb, self._intra_c6, self._intra_c12
+        )
+        near = np.flatnonzero(r < self._intra_extent)
+        e_sr, d_sr = short_range_energy_and_derivative(
+            r[near],
+            np.take(self._intra_amplitudes, near, axis=0),
+            np.take(self._intra_widths2, near, axis=0),
+        )
+        energy[near] += e_sr
+        de_dr[near] += d_sr
+        forces += pair_forces_kcal_mol_angstrom(delta, r, de_dr, index, self.n_atoms)
+        return float(energy.sum())
+
+    def _intermolecular(self, positions: np.ndarray, forces: np.ndarray) -> float:
+        """Σ S(r)·E_ij over listed pairs (pairs beyond r_c, still in the skin, get S = 0)."""
+        if self.n_fragments < 2:
+            return 0.0
+        neighbours = self._neighbour_list(positions)
+        total = 0.0
+        n_listed = neighbours.pair_index.shape[1]
+        for start in range(0, n_listed, PAIR_BLOCK):
+            block = slice(start, min(start + PAIR_BLOCK, n_listed))
+            index = neighbours.pair_index[:, block]
+            delta, r = pair_displacements_angstrom(positions, index)
+            if r.min() < MIN_INTERATOMIC_DISTANCE_ANGSTROM:
+                _reject_overlap(self.name, r, index[0], index[1])
+            energy, de_dr = long_range_energy_and_derivative(
+                r, neighbours.coulomb_products[block], neighbours.c6[block], neighbours.c12[block]
+            )
+            near = np.flatnonzero(r < neighbours.short_range_extent[block])
+            if near.size:
+                type_pair = neighbours.type_pair[block][near]
+                e_sr, d_sr = short_range_energy_and_derivative(
+                    r[near],
+                    np.take(self._type_amplitudes, type_pair, axis=0),
+                    np.take(self._type_widths2, type_pair, axis=0),
+                )
+                energy[near] += e_sr
+                de_dr[near] += d_sr
+            if self.cutoff_angstrom is not None:
+                switch, d_switch = switching_function(
+                    r, self.switch_distance_angstrom, self.cutoff_angstrom
+                )
+                de_dr = de_dr * switch + energy * d_switch
+                energy = energy * switch
+            total += float(energy.sum())
+            forces += pair_forces_kcal_mol_angstrom(delta, r, de_dr, index, self.n_atoms)
+        return total
+
+    def _neighbour_list(self, positions: np.ndarray) -> _NeighbourList:
+        current = self._neighbours
+        if current is not None:
+            if self.cutoff_angstrom is None:
+                return current
+            moved = positions - current.reference_positions
+            if np.einsum("ak,ak->a", moved, moved).max() <= (0.5 * self.skin_angstrom) ** 2:
+                return current
+        self._neighbours = self._build_neighbour_list(positions)
+        return self._neighbours
+
+    def _build_neighbour_list(self, positions: np.ndarray) -> _NeighbourList:
+        if self.cutoff_angstrom is None:
+            first, second = np.triu_indices(self.n_atoms, k=1)
+        else:
+            from scipy.spatial import cKDTree
+
+            pairs = cKDTree(positions).query_pairs(
+                self.cutoff_angstrom + self.skin_angstrom, output_type="ndarray"
+            )
+            first, second = pairs[:, 0], pairs[:, 1]
+        between = self.fragment_index[first] != self.fragment_index[second]
+        first, second = first[between], second[between]
+        type_pair = self.atom_type[first] * self.n_types + self.atom_type[second]
+        return _NeighbourList(
+            reference_positions=positions.copy(),
+            pair_index=np.stack([first, second]).astype(np.int64),
+            coulomb_products=COULOMB_KCAL_MOL_ANGSTROM
+            * self.charges_e[first]
+            * self.charges_e[second],
+            type_pair=type_pair,
+            c6=self._type_c6[type_pair],
+            c12=self._type_c12[type_pair],
+            short_range_extent=self._type_extent[type_pair],
+        )
+
+
+# -- parametrisation ---------------------------------------------------------------------------
+def _intramolecular_pairs(graph: MolecularGraph) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs i < j inside each fragment [2, P] and their pair type [P] (0 = non-bonded)."""
+    blocks = []
+    for fragment in range(int(graph.fragment_index.max()) + 1 if graph.n_atoms else 0):
+        atoms = np.flatnonzero(graph.fragment_index == fragment)
+        first, second = np.triu_indices(atoms.size, k=1)
+        blocks.append(np.stack([atoms[first], atoms[second]]))
+    pair_index = np.concatenate(blocks, axis=1) if blocks else np.zeros((2, 0), dtype=np.int64)
+    order = np.lexsort((pair_index[1], pair_index[0]))
+    pair_index = pair_index[:, order].astype(np.int64)
+    pair_type = np.zeros(pair_index.shape[1], dtype=np.int64)
+    begin, end = graph.bond_index
+    if begin.size:
+        n = graph.n_atoms
+        bond_keys = np.minimum(begin, end) * n + np.maximum(begin, end)
+        bond_keys, first_seen = np.unique(bond_keys, return_index=True)
+        pair_keys = pair_index[0] * n + pair_index[1]
+        where = np.searchsorted(bond_keys, pair_keys)
+        where = np.minimum(where, bond_keys.size - 1)
+        bonded = bond_keys[where] == pair_keys
+        pair_type[bonded] = graph.bond_type[first_seen[where[bonded]]] + 1
+    return pair_index, pair_type
+
+
+def _fragment_mol(mol, atoms: np.ndarray, bonds: list):  # noqa: ANN001, ANN202 - rdkit Mols
+    """The RDKit molecule of ``atoms`` (sorted indices of ``mol``) and its ``bonds``.
+
+    ``Chem.GetMolFrags(asMols=True)`` does the same but takes 22 s for 210 fragments of a
+    10,000-atom complex; this is linear in the fragment's size.
+    """
+    from rdkit import Chem
+    from rdkit.Geometry import Point3D
+
+    new_index = {int(old): new for new, old in enumerate(atoms)}
+    fragment = Chem.RWMol()
+    for old in atoms:
+        fragment.AddAtom(mol.GetAtomWithIdx(int(old)))
+    for bond in bonds:
+        count = fragment.AddBond(
+            new_index[bond.GetBeginAtomIdx()], new_index[bond.GetEndAtomIdx()], bond.GetBondType()
+        )
+        fragment.GetBondWithIdx(count - 1).SetIsAromatic(bond.GetIsAromatic())
+    positions = mol.GetConformer().GetPositions()[atoms]
+    conformer = Chem.Conformer(len(atoms))
+    for new, (x, y, z) in enumerate(positions):
+        conformer.SetAtomPosition(new, Point3D(float(x), float(y), float(z)))
+    fragment = fragment.GetMol()
+    fragment.AddConformer(conformer, assignId=True)
+    fragment.UpdatePropertyCache(strict=False)
+    return fragment
+
+
+def molecular_graph(mol, label: str) -> MolecularGraph:  # noqa: ANN001 - rdkit Mol
+    """The :class:`~virialff.chem.graph.MolecularGraph` of ``mol``, in O(A + B) memory.
+
+    :func:`~virialff.chem.graph.graph_from_rdkit` of each covalent fragment, joined: the same
+    arrays and checks as ``graph_from_rdkit(mol)`` (a test compares them), without its
+    all-pairs distance matrix, which needs O(A²) memory (2.4 GB at 10⁴ atoms); atoms closer
+    than 0.5 Å are found with a k-d tree. Each fragment, not only the whole complex, must be
+    neutral and closed-shell: the model was trained on neutral molecules.
+    """
+    from rdkit import Chem
+    from scipy.spatial import cKDTree
+
+    check_elements(mol, label)
+    check_neutral_closed_shell(mol, label)
+    positions = check_positions(mol.GetConformer().GetPositions(), mol.GetNumAtoms(), label)
+    close = cKDTree(positions).query_pairs(MIN_INTERATOMIC_DISTANCE_ANGSTROM, output_type="ndarray")
+    if close.size:
+        delta = positions[close[:, 0]] - positions[close[:, 1]]
+        _reject_overlap(label, np.sqrt((delta**2).sum(1)), close[:, 0], close[:, 1])
+    fragments = [
+        np.array(sorted(atoms), dtype=np.int64)
+        for atoms in Chem.GetMolFrags(mol, asMols=False, sanitizeFrags=False)
+    ]
+    fragment_index = np.zeros(mol.GetNumAtoms(), dtype=np.int64)
+    for number, atoms in enumerate(fragments):
+        fragment_index[atoms] = number
+    bonds_of: list[list] = [[] for _ in fragments]
+    for bond in mol.GetBonds():
+        bonds_of[fragment_index[bond.GetBeginAtomIdx()]].append(bond)
+    element_index = np.zeros(mol.GetNumAtoms(), dtype=np.int64)
+    bond_index, bond_type = [], []
+    for number, atoms in enumerate(fragments):
+        where = f"{label} (molecule {number + 1}: atoms {_atom_list(atoms, 3)})"
+        where = label if len(fragments) == 1 else where
+        part = graph_from_rdkit(_fragment_mol(mol, atoms, bonds_of[number]), where)
+        element_index[atoms] = part.element_index
+        bond_index.append(atoms[part.bond_index])
+        bond_type.append(part.bond_type)
+    return MolecularGraph(
+        molecule_id=label,
+        element_index=element_index,
+        positions_angstrom=positions,
+        bond_index=np.concatenate(bond_index, axis=1) if bond_index else np.zeros((2, 0), int),
+        bond_type=np.concatenate(bond_type) if bond_type else np.zeros(0, dtype=np.int64),
+        fragment_index=fragment_index,
+    )
+
+
+def _mol_label(mol) -> str:  # noqa: ANN001
+    if mol.HasProp("_Name") and mol.GetProp("_Name").strip():
+        return mol.GetProp("_Name").strip()
+    return "molecule"
+
+
+def parametrize(
+    predictor,  # noqa: ANN001 - virialff.model.predictor.Predictor
+    mol,  # noqa: ANN001 - rdkit Mol
+    cutoff_angstrom: float | None = DEFAULT_CUTOFF_ANGSTROM,
+    switch_distance_angstrom: float | None = None,
+    embedding_tolerance: float = EMBEDDING_TYPE_TOLERANCE,
+    name: str | None = None,
+) -> ParametrizedSystem:
+    """Run the networks of ``predictor`` once on ``mol`` and keep the parameters.
+
+    ``mol`` is an RDKit molecule (or a complex of several fragments in one Mol) with explicit
+    hydrogens; its conformer, if any, is checked but not stored (the positions go to
+    :meth:`ParametrizedSystem.energy_and_forces`). Raises ValueError (or its subclass
+    :class:`MoleculeRejected`) naming the cause and the atoms for implicit hydrogens,
+    unsupported elements, charged or open-shell molecules, NaN coordinates or overlapping atoms.
+    """
+    if mol is None:
+        raise ValueError("parametrize: the molecule is None (RDKit could not read it)")
+    label = name or _mol_label(mol)
+    check_explicit_hydrogens(mol, label)
+    if mol.GetNumConformers():
+        check_positions(mol.GetConformer().GetPositions(), mol.GetNumAtoms(), label)
+    else:  # featurisation wants coordinates; the graph does not depend on them
+        mol = copy.deepcopy(mol)
+        from rdkit import Chem
+
+        conformer = Chem.Conformer(mol.GetNumAtoms())
+        for atom in range(mol.GetNumAtoms()):
+            conformer.SetAtomPosition(atom, (float(atom), 0.0, 0.0))
+        mol.AddConformer(conformer, assignId=True)
+    try:
+        graph = molecular_graph(mol, label)
+    except UnsupportedElementError as error:
+        raise ValueError(f"{label}: {error}") from None
+    model = predictor.model
+    dtype, device = predictor.dtype, predictor.device
+    intra_index, intra_type = _intramolecular_pairs(graph)
+    with torch.no_grad():
+        h = model.embedding(
+            torch.as_tensor(graph.element_index, device=device),
+            torch.as_tensor(graph.bond_index, device=device),
+            torch.as_tensor(graph.bond_type, device=device),
+        ).to(dtype)
+        fragment = torch.as_tensor(graph.fragment_index, device=device)
+        no_pairs = SimpleNamespace(
+            pair_index=torch.zeros((2, 0), dtype=torch.long, device=device),
+            pair_type=torch.zeros(0, dtype=torch.long, device=device),
+        )
+        charges, _ = model.parameters_from_embeddings(h, no_pairs, fragment)
+        atom_type, representative = assign_atom_types(
+            h.double().cpu().numpy(), graph.element_index, embedding_tolerance
+        )
+        intra_parameters = _intramolecular_parameters(
+            model, h, intra_index, intra_type, atom_type, representative
+        )
+        type_parameters = _type_pair_parameters(model, h[torch.as_tensor(representative)])
+        n_fragments = int(graph.fragment_index.max()) + 1 if graph.n_atoms else 0
+        weights = model.element_weights_kcal_mol
+        linear = linear_energy_kcal_mol(
+            torch.as_tensor(graph.element_counts()[None], dtype=weights.dtype),
+            weights.cpu(),
+            model.bias_kcal_mol.cpu(),
+            torch.tensor([n_fragments], dtype=weights.dtype),
+        )
+    bonds = graph.bond_index[:, graph.bond_index[0] < graph.bond_index[1]]
+    return ParametrizedSystem(
+        name=label,
+        target=predictor.target,
+        sign=float(model.sign),
+        elements=tuple(SUPPORTED_ELEMENTS[int(e)] for e in graph.element_index),
+        fragment_index=graph.fragment_index.copy(),
+        charges_e=charges.double().cpu().numpy(),
+        intra_pair_index=intra_index,
+        intra_pair_type=intra_type,
+        intra_parameters=intra_parameters,
+        atom_type=atom_type,
+        type_parameters=type_parameters,
+        linear_energy_kcal_mol=float(linear[0]),
+        bond_index=bonds.astype(np.int64),
+        cutoff_angstrom=cutoff_angstrom,
+        switch_distance_angstrom=switch_distance_angstrom,
+        embedding_tolerance=embedding_tolerance,
+    )
+
+
+def _pair_parameters(
+    model,  # noqa: ANN001 - PotentialModel
+    h: torch.Tensor,
+    pair_index: np.ndarray,
+    pair_type: np.ndarray,
+) -> np.ndarray:
+    """feats_net(h_i, h_j, pair type) [P, 14] (float64), in blocks of TYPE_PAIR_BLOCK pairs."""
+    out = np.zeros((pair_index.shape[1], 14))
+    for start in range(0, pair_index.shape[1], TYPE_PAIR_BLOCK):
+        block = slice(start, start + TYPE_PAIR_BLOCK)
+        index = torch.as_tensor(pair_index[:, block], device=h.device)
+        kind = torch.as_tensor(pair_type[block], device=h.device)
+        out[block] = model.feats_net(h, index, kind).double().cpu().numpy()
+    return out
+
+
+def _intramolecular_parameters(
+    model,  # noqa: ANN001 - PotentialModel
+    h: torch.Tensor,
+    pair_index: np.ndarray,
+    pair_type: np.ndarray,
+    atom_type: np.ndarray,
+    representative: np.ndarray,
+) -> np.ndarray:
+    """C [P, 14] of the intramolecular pairs, feats_net run once per distinct pair.
+
+    feats_net sees only (h_i, h_j, pair type) and is symmetric, so pairs with the same
+    unordered type pair and pair type share their parameters: the 40 copies of a molecule in
+    a cluster cost one.
+    """
+    n_types = int(representative.shape[0])
+    first, second = atom_type[pair_index]
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    key = (low * n_types + high) * N_PAIR_TYPES + pair_type
+    _, distinct, inverse = np.unique(key, return_index=True, return_inverse=True)
+    atoms = representative[np.stack([low[distinct], high[distinct]])]
+    return _pair_parameters(model, h, atoms, pair_type[distinct])[inverse]
+
+
+def _type_pair_parameters(model, type_embeddings: torch.Tensor) -> np.ndarray:  # noqa: ANN001
+    """feats_net(h_s, h_t, non-covalent) for every type pair s ≤ t, mirrored: [T, T, 14]."""
+    n_types = type_embeddings.shape[0]
+    first, second = np.triu_indices(n_types)
+    kind = np.full(first.shape[0], NON_COVALENT_PAIR_TYPE, dtype=np.int64)
+    values = _pair_parameters(model, type_embeddings, np.stack([first, second]), kind)
+    table = np.zeros((n_types, n_types, 14))
+    table[first, second] = values
+    table[second, first] = values
+    return table
