@@ -1,5 +1,6 @@
 # virialff: from molecules to the finished paper. Run with `snakemake --cores all`.
-# Demo config: config.yaml. Paper scale: --configfile config/paper.yaml.
+# Demo config: config.yaml. Reference scale: --configfile config/reference.yaml.
+# Paper scale: --configfile config/paper.yaml.
 from snakemake.utils import min_version
 
 min_version("8.20")
@@ -25,36 +26,17 @@ include: "rules/dataset.smk"
 include: "rules/train.smk"
 include: "rules/benchmarks.smk"
 include: "rules/conformers.smk"
+include: "rules/learning_curve.smk"
 include: "rules/figures.smk"
 include: "rules/paper.smk"
 
 
-# Seconds of work each: run on the submitting node, not as cluster jobs.
-localrules:
-    all,
-    summarise_run,
-    plot_fig01,
-    plot_fig02,
-    plot_fig03,
-    plot_fig04,
-    plot_fig05,
-    plot_fig06,
-    plot_fig07,
-    plot_fig08,
-    plot_fig09,
-    plot_fig10,
-    plot_fig11,
-    plot_fig12,
-    plot_fig13,
-    make_table01,
-    s66_metrics,
-    base_pairs_metrics,
-    conformer_metrics,
-    paper,
-
-
+# Local rules (seconds of work, run on the submitting node of a cluster) say so themselves
+# (`localrule: True`): the figure rules from the registry in rules/figures.smk, the metrics,
+# the table, the summary and the paper.
 rule all:
     default_target: True
+    localrule: True
     input:
         final_targets,
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
-from virialff.paper import FIGURE_FILES
+from virialff.paper import FIGURE_FILES, OPTIONAL_FIGURE_FILES
 from virialff.paper.numbers import NOT_AVAILABLE, MissingValueError, Quoter, format_number
 from virialff.paper.published import PUBLISHED_SOURCE as PUB
 from virialff.paper.tables import (
@@ -57,7 +57,7 @@ CONF = "results/metrics/conformers.json"
 TABLE1 = "results/tables/table01_base_pairs.csv"
 SUMMARY = "results/dataset/summary.json"
 MOLECULES = "results/dataset/molecules.csv"
-FIGURES = FIGURE_FILES
+FIGURES = {**FIGURE_FILES, **OPTIONAL_FIGURE_FILES}
 
 
 def md(text: str) -> None:
@@ -209,10 +209,17 @@ md(
 # $$E^{\mathrm{SR}}_{ij} = \sum_{k=1}^{6} C_{2k} \exp\!\left(-\frac{(r_{ij} - (1.2 + 0.6(k-1)))^2}{C_{2k+1}^2 + 10^{-5}}\right),$$
 #
 # $$E = E^{\mathrm{lin}}(N) + \sum_{i<j} \bigl(E^{\mathrm{SR}}_{ij} + E^{\mathrm{LR}}_{ij}\bigr), \qquad
-#   E^{\mathrm{lin}} = w^{\top} N + b,$$
+#   E^{\mathrm{lin}} = w^{\top} N + n_{\mathrm{frag}}\, b,$$
 #
 # where $E^{\mathrm{lin}}$ is a least-squares fit of the energy on the element counts $N$ over the
-# training split. The loss is the mean absolute error of $E$ against the DFT energy, in kcal/mol;
+# training split and $n_{\mathrm{frag}}$ is the number of covalent fragments (molecules) of the
+# system. **A departure from the paper's Eq. 24**, which adds the intercept $b$ once per system:
+# a complex of two molecules is one system, so $E_{\mathrm{int}} = E_A + E_B - E_{AB}$ would
+# contain $b$, an arbitrary fit constant (it can be tens of kcal/mol, several times an S66
+# interaction energy). Counting $b$ once per molecule makes $E^{\mathrm{lin}}$ extensive: it is the
+# paper's form for every single molecule of the training data, and it cancels exactly in every
+# interaction energy, so two molecules far apart interact only through the Coulomb tail of their
+# net charges (tested at 1,000 Å to 10⁻⁶ kcal/mol). The loss is the mean absolute error of $E$ against the DFT energy, in kcal/mol;
 # Gaussian noise is added to the coordinates during training. A second model of the same form
 # predicts the kinetic energy $T$, with the pair sum entering with the opposite sign ($T \approx -E$).
 # The parameters depend on the structural formula only and the geometry enters through $r_{ij}$
@@ -396,7 +403,7 @@ md("Methods against the reference (`results/metrics/base_pairs.json`):\n\n" + me
 figure(8, "S66: ωB97X-D/def2-SVP counterpoise-corrected interaction energies against the "
           "CCSD(T)/CBS reference values of the original S66 work.")
 figure(9, "S66 interaction energies against the reference: (a) this model, (b) GFN2-xTB, "
-          "(c) ANI-2x, (d) MMFF94. A method that could not run is marked so in its panel.")
+          "(c) ANI-1x, (d) MMFF94. A method that could not run is marked so in its panel.")
 md(
     f"Over {Q.q(S66, 'n')} S66 dimers this model reaches an RMSE of {Q.q(S66, 'rmse_kcal_mol')} "
     f"kcal/mol (MAE {Q.q(S66, 'mae_kcal_mol')}); the paper reports {Q.q(PUB, 's66.rmse_kcal_mol', 1)} "
@@ -411,6 +418,13 @@ md(
 # %%
 figure(10, "Relative conformer energies against the DFT reference: this model and the baselines.")
 md(
+    f"The conformer molecules are not training molecules: they come from "
+    f"{Q.t(CONF, 'source')} (split `{Q.t(CONF, 'split')}`), and "
+    f"{Q.q(CONF, 'n_seen_in_training')} candidate(s) whose stereo-insensitive canonical key "
+    f"belongs to a training or validation molecule were left out. "
+    f"Every method is evaluated at the reference geometries ({Q.t(CONF, 'geometry')}); "
+    f"{Q.q(CONF, 'n_merged_after_dft')} conformer(s) became duplicates after the DFT "
+    "optimisation and were merged. "
     f"Over {Q.q(CONF, 'n')} conformer energies this model reaches an RMSE of "
     f"{Q.q(CONF, 'rmse_kcal_mol')} kcal/mol (MAE {Q.q(CONF, 'mae_kcal_mol')}); the paper reports "
     f"{Q.q(PUB, 'conformers.rmse_kcal_mol', 1)} kcal/mol over {Q.q(PUB, 'conformers.n_conformers')} "
@@ -442,6 +456,41 @@ figure(13, "New in this reproduction: pair energy E(r) = E_SR + E_LR of typical 
            "The panel note says whether the Coulomb term is included.")
 
 # %% [markdown]
+# ### 3.7 Learning curves: what the K·D pretraining buys (new)
+#
+# Both stages retrained on seeded subsets of the training compounds, log-spaced from about 100
+# to all, with the stage-1 K·D embeddings and with embeddings learned from scratch, several seeds
+# per size. The paper's central claim is that the virial pretraining helps; the learning curve
+# says by how much, and how the error falls with data.
+
+# %%
+LC = "results/metrics/learning_curve.json"
+if Q.has(LC, "targets"):
+    figure(14, "Test MAE of the total (a) and kinetic (b) energy against the number of training "
+               "compounds (log–log), with K·D pretraining and from scratch: mean and standard "
+               "deviation over seeds, fitted power laws dashed.")
+    rows = []
+    for target in ("total", "kinetic"):
+        for variant, label in (("pretrained", "K·D pretrained"), ("scratch", "from scratch")):
+            key = f"targets.{target}.fits.{variant}"
+            rows.append([f"{target}, {label}", Q.q(LC, f"{key}.slope", 2),
+                         Q.q(LC, f"{key}.slope_standard_error", 2),
+                         Q.q(LC, f"{key}.extrapolated_mae_kcal_mol", 2)])
+    md(md_table(["model", "slope of log MAE vs log N", "± (s.e.)",
+                 "MAE extrapolated to 227,613 molecules (kcal/mol)"], rows,
+                ["l", "r", "r", "r"]))
+    md(f"Across sizes, training from scratch gives a total-energy test MAE "
+       f"{Q.q(LC, 'targets.total.pretraining_gap.geometric_mean_ratio', 2)} times that of the "
+       f"K·D-pretrained model (± {Q.q(LC, 'targets.total.pretraining_gap.ratio_standard_error', 2)}; "
+       f"kinetic energy: {Q.q(LC, 'targets.kinetic.pretraining_gap.geometric_mean_ratio', 2)}). "
+       f"The extrapolation to the paper's training-set size assumes the same power law far "
+       f"beyond the {Q.q(LC, 'n_training_compounds')} training compounds measured here, and the "
+       f"caveat that {Q.t(LC, 'caveat')}.")
+else:
+    md(f"Fig. 14: {NOT_AVAILABLE}: this run did not build the learning curves "
+       "(`learning_curve.enabled` is false; `config/reference.yaml` builds them).")
+
+# %% [markdown]
 # ## 4. Published numbers next to this run
 
 # %%
@@ -463,7 +512,7 @@ comparison = [
     published_row("conformer RMSE (kcal/mol)", Q.q(PUB, "conformers.rmse_kcal_mol", 1),
                   Q.q(CONF, "rmse_kcal_mol"), Q.q(CONF, "n")),
 ]
-for method in ("reference", "virialff", "ani2x", "gfn2_xtb", "mmff94"):
+for method in ("reference", "virialff", "ani1x", "gfn2_xtb", "mmff94"):
     for pair in BASE_PAIRS:
         pub_key = f"base_pairs_kcal_mol.methods.{method}.{pair}"
         if not Q.has(PUB, pub_key) and method not in values:
@@ -495,10 +544,12 @@ md(
     "the pair parameters; (ii) as in the paper, the molecular charge totals are free, so "
     "Fig. 12 (a) measures how far the predicted charges are from electroneutrality; (iii) training uses single "
     "molecules only, so intermolecular energies are extrapolations; (iv) the S66 and conformer "
-    "references here are DFT or published values, and a baseline that cannot run offline (for "
-    "example ANI model weights that cannot be downloaded) is reported as not available rather "
-    "than replaced; (v) the paper's Eq. 27 is corrected here, so σ values are not directly "
-    "comparable with the paper's Fig. 11."
+    "references here are DFT or published values; the paper's ANI column is ANI-1x here (the "
+    "paper does not name its ANI model; ANI-1x is the one whose weights install offline), which "
+    "covers neutral H, C, N, O molecules only, and a molecule it does not cover is counted as "
+    "such, never given a number; (v) the paper's Eq. 27 is corrected here, so σ values are not "
+    "directly comparable with the paper's Fig. 11; (vi) the intercept of $E^{\mathrm{lin}}$ is "
+    "counted once per molecule (section 1.3), which changes nothing for single molecules."
 )
 
 # %% [markdown]
@@ -520,8 +571,8 @@ md(
 # 8. M. Nakata, T. Shimazaki. PubChemQC project. *J. Chem. Inf. Model.* **57**, 1300 (2017).
 # 9. P. Pracht, F. Bohle, S. Grimme. Automated exploration of the low-energy chemical space with
 #    fast quantum chemical methods. *Phys. Chem. Chem. Phys.* **22**, 7169 (2020).
-# 10. C. Devereux et al. Extending the applicability of the ANI deep learning molecular potential
-#     to sulfur and halogens. *J. Chem. Theory Comput.* **16**, 4192 (2020).
+# 10. J.S. Smith, B. Nebgen, N. Lubbers, O. Isayev, A.E. Roitberg. Less is more: sampling
+#     chemical space with active learning. *J. Chem. Phys.* **148**, 241733 (2018) (ANI-1x).
 # 11. T.A. Halgren. Merck molecular force field. I. *J. Comput. Chem.* **17**, 490 (1996).
 # 12. N. Schmid et al. Definition and testing of the GROMOS force-field versions 54A7 and 54B7.
 #     *Eur. Biophys. J.* **40**, 843 (2011).

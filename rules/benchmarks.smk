@@ -6,17 +6,16 @@
 
 BENCH = f"{RESULTS}/benchmarks"
 BENCH_DATA = "data/benchmarks"
-EVALUATION = config.get("evaluation", {})
-BENCH_METHODS = ["virialff", "gfn2_xtb", "ani2x", "mmff94"]
+BENCH_METHODS = ["virialff", "gfn2_xtb", "ani1x", "mmff94"]
 # conda env per method: model inference and TorchANI need torch, GFN2-xTB the xtb program.
 BENCH_METHOD_ENVS = {
     "virialff": "../envs/train.yaml",
-    "ani2x": "../envs/train.yaml",
+    "ani1x": "../envs/train.yaml",
     "gfn2_xtb": "../envs/xtb.yaml",
     "mmff94": "../envs/rdkit.yaml",
 }
 MODEL_TOTAL = f"{RESULTS}/models/total.pt"
-ANI_MODEL = EVALUATION.get("ani", {}).get("model", "ANI2x")
+ANI_MODEL = config["evaluation"]["ani"]["model"]
 
 
 # Every bundled geometry, declared as inputs so that edited reference files re-run the rules.
@@ -44,11 +43,13 @@ for _benchmark in ("s66", "base_pairs"):
         params:
             benchmark=_benchmark,
             data_dir=lambda w, input: str(Path(input.reference).parent.parent),
-            geometry=config["geometry"],
+            geometry=settings("geometry"),
         threads: config["geometry"]["threads"]
         resources:
             mem_mb=2000,
             runtime=60,
+            xtb_executable=config["geometry"]["xtb_executable"],
+            xtb_timeout_s=int(config["geometry"]["timeout_s"]),
         conda:
             "../envs/xtb.yaml"
         script:
@@ -74,12 +75,15 @@ for _benchmark in ("s66", "base_pairs"):
                 benchmark=_benchmark,
                 method=_method,
                 data_dir=lambda w, input: str(Path(input.reference).parent.parent),
-                geometry=config["geometry"],
-                ani_model=ANI_MODEL,
+                **({"geometry": settings("geometry")} if _method == "gfn2_xtb" else {}),
+                **({"ani_model": ANI_MODEL} if _method.startswith("ani") else {}),
             threads: 1
             resources:
                 mem_mb=4000,
                 runtime=60,
+                xtb_executable=config["geometry"]["xtb_executable"],
+                xtb_timeout_s=int(config["geometry"]["timeout_s"]),
+                device=config["training"]["device"],
             conda:
                 BENCH_METHOD_ENVS[_method]
             script:
@@ -97,14 +101,16 @@ rule s66_dft_cp:
     benchmark:
         f"{LOGS}/s66_dft_cp/s66.benchmark.tsv"
     params:
-        descriptors=config["descriptors"],
-        scf_options={"e_convergence": 1.0e-6, "d_convergence": 1.0e-6},
-        dft_max_dimers=EVALUATION.get("s66", {}).get("dft_max_dimers", 66),
-        chunk_size=EVALUATION.get("s66", {}).get("dft_chunk_size", 8),
+        descriptors=settings("descriptors"),
+        s66=settings("evaluation.s66"),
     threads: config["descriptors"]["threads"]
     resources:
-        mem_mb=6000,
+        mem_mb=_memory_mb(config["descriptors"]["memory"]) + 2000,
         runtime=600,
+        psi4_executable=config["descriptors"]["psi4_executable"],
+        psi4_memory=config["descriptors"]["memory"],
+        psi4_timeout_s=int(config["descriptors"]["timeout_s"]),
+        dft_chunk_size=config["evaluation"]["s66"]["dft_chunk_size"],
     conda:
         "../envs/psi4.yaml"
     script:
@@ -112,6 +118,7 @@ rule s66_dft_cp:
 
 
 rule s66_metrics:
+    localrule: True
     input:
         geometries=f"{BENCH}/s66/geometries.json",
         reference=f"{BENCH_DATA}/s66/s66.csv",
@@ -131,7 +138,7 @@ rule s66_metrics:
         data_dir=lambda w, input: str(Path(input.reference).parent.parent),
         run_name=config["run_name"],
         data_scale=config["data_scale"],
-        dft_max_dimers=EVALUATION.get("s66", {}).get("dft_max_dimers", 66),
+        dft_max_dimers=config["evaluation"]["s66"]["dft_max_dimers"],
         dft_method=f'{config["descriptors"]["method"]}/{config["descriptors"]["basis"]}',
     resources:
         mem_mb=1000,
@@ -143,6 +150,7 @@ rule s66_metrics:
 
 
 rule base_pairs_metrics:
+    localrule: True
     input:
         geometries=f"{BENCH}/base_pairs/geometries.json",
         reference=f"{BENCH_DATA}/base_pairs/base_pairs.csv",
@@ -175,6 +183,7 @@ rule base_pairs_metrics:
 
 rule make_table01:
     """Table 1: A–T and G–C interaction energies (reference, this model, ANI, GFN2-xTB, MMFF94)."""
+    localrule: True
     input:
         table=rules.base_pairs_metrics.output.table,
         metrics=rules.base_pairs_metrics.output.metrics,
@@ -199,56 +208,6 @@ rule make_table01:
         "../scripts/make_table01_base_pairs.py"
 
 
-rule plot_fig08:
-    """Fig. 8: S66 DFT-CP vs CCSD(T)/CBS."""
-    input:
-        table=rules.s66_metrics.output.table,
-        metrics=rules.s66_metrics.output.metrics,
-    output:
-        png=report(
-            f"{RESULTS}/figures/fig08_s66_dft_vs_reference.png",
-            caption="../report/fig08_s66_dft_vs_reference.rst",
-            category="Evaluation",
-        ),
-        pdf=f"{RESULTS}/figures/fig08_s66_dft_vs_reference.pdf",
-    log:
-        f"{LOGS}/plot_fig08/plot_fig08.log",
-    benchmark:
-        f"{LOGS}/plot_fig08/plot_fig08.benchmark.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        "../envs/plot.yaml"
-    script:
-        "../scripts/plot_fig08_s66_dft_vs_reference.py"
-
-
-rule plot_fig09:
-    """Fig. 9: S66 E_int of this model, GFN2-xTB, ANI-2x and MMFF94 vs DFT-CP (and CCSD(T))."""
-    input:
-        table=rules.s66_metrics.output.table,
-        metrics=rules.s66_metrics.output.metrics,
-    output:
-        png=report(
-            f"{RESULTS}/figures/fig09_s66_interaction_energies.png",
-            caption="../report/fig09_s66_interaction_energies.rst",
-            category="Evaluation",
-        ),
-        pdf=f"{RESULTS}/figures/fig09_s66_interaction_energies.pdf",
-    log:
-        f"{LOGS}/plot_fig09/plot_fig09.log",
-    benchmark:
-        f"{LOGS}/plot_fig09/plot_fig09.benchmark.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        "../envs/plot.yaml"
-    script:
-        "../scripts/plot_fig09_s66_interaction_energies.py"
-
-
 rule predicted_parameters:
     """C0…C13, σ, ε of every atom pair and the charges of the validation molecules."""
     input:
@@ -263,73 +222,20 @@ rule predicted_parameters:
     benchmark:
         f"{LOGS}/predicted_parameters/predicted_parameters.benchmark.tsv"
     params:
-        split=EVALUATION.get("parameters", {}).get("split", "val"),
-        max_molecules=EVALUATION.get("parameters", {}).get("max_molecules", 1000),
+        parameters=settings("evaluation.parameters"),
     resources:
         mem_mb=4000,
         runtime=30,
+        device=config["training"]["device"],
     conda:
         "../envs/train.yaml"
     script:
         "../scripts/run_predicted_parameters.py"
 
 
-rule plot_fig11:
-    """Fig. 11: σ and ε distributions from C0, C1, GROMOS-typical values marked."""
-    input:
-        parameters=rules.predicted_parameters.output.parameters,
-        typical="data/references/schmid2011_gromos_lj.yaml",
-    output:
-        png=report(
-            f"{RESULTS}/figures/fig11_lj_parameters.png",
-            caption="../report/fig11_lj_parameters.rst",
-            category="Evaluation",
-        ),
-        pdf=f"{RESULTS}/figures/fig11_lj_parameters.pdf",
-    log:
-        f"{LOGS}/plot_fig11/plot_fig11.log",
-    benchmark:
-        f"{LOGS}/plot_fig11/plot_fig11.benchmark.tsv"
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        "../envs/plot.yaml"
-    script:
-        "../scripts/plot_fig11_lj_parameters.py"
-
-
-rule plot_fig12:
-    """Fig. 12: predicted total charge per molecule and atomic charges by element."""
-    input:
-        charges=rules.predicted_parameters.output.charges,
-    output:
-        png=report(
-            f"{RESULTS}/figures/fig12_charges.png",
-            caption="../report/fig12_charges.rst",
-            category="Evaluation",
-        ),
-        pdf=f"{RESULTS}/figures/fig12_charges.pdf",
-    log:
-        f"{LOGS}/plot_fig12/plot_fig12.log",
-    benchmark:
-        f"{LOGS}/plot_fig12/plot_fig12.benchmark.tsv"
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        "../envs/plot.yaml"
-    script:
-        "../scripts/plot_fig12_charges.py"
-
-
 FINAL_TARGETS.extend([
     rules.make_table01.output.csv,
     rules.make_table01.output.md,
-    rules.plot_fig08.output.png,
-    rules.plot_fig09.output.png,
-    rules.plot_fig11.output.png,
-    rules.plot_fig12.output.png,
     rules.s66_metrics.output.metrics,
     rules.base_pairs_metrics.output.metrics,
 ])

@@ -1,4 +1,4 @@
-# Shared helpers of all rule files (config validation, shards, target registry).
+# Shared helpers of all rule files (configuration, shards, settings for params, targets).
 import math
 import sys
 from pathlib import Path
@@ -11,16 +11,19 @@ from virialff.workflow import prepend_to_pythonpath  # noqa: E402
 
 prepend_to_pythonpath(SRC_DIR)
 
-from virialff.config import ConfigError, validate_config  # noqa: E402
+from virialff.config import ConfigError, prepare_config, result_settings  # noqa: E402
 
+# Every violation at once with the key named, then the schema's defaults, then cross-field
+# rules: from here on every key exists, and no rule or script holds a default of its own.
 try:
-    validate_config(config)
+    prepare_config(config)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 
-RESULTS = "results"
+RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
+RUN_LABEL = f"run {config['run_name']} ({config['data_scale']} scale)"
 
 # Every rule file appends the final outputs it owns; `rule all` builds them.
 FINAL_TARGETS = []
@@ -30,42 +33,60 @@ def final_targets(wildcards):
     return FINAL_TARGETS
 
 
-def _count_candidate_molecules():
-    """Upper bound on rows of results/dataset/molecules.csv, known without opening any SDF.
+def settings(path):
+    """The result-affecting keys of config section `path` (for params:). Execution keys
+    (threads, memory, timeouts, executables, device; `x-execution` in the schema) reach a rule
+    as threads or resources instead, so changing them reruns nothing."""
+    return result_settings(config, path)
 
-    Demo: rows of the CSV (capped by subset.n_molecules). QMugs: n_molecules ×
-    conformers_per_molecule, tightened by summary.csv's chembl_id column (or the directory
-    listing of structures/) when present. Shards are fixed at DAG construction from this
-    bound; the subset rule fills them consecutively and checks the bound, and a shard whose
-    molecules were all filtered out writes empty outputs.
+
+def _source_settings():
+    """The section of the configured source (demo, qmugs or reference), for the subset."""
+    return settings(config["source"])
+
+
+def _subset_inputs(wildcards):
+    """Files the subset reads: the demo CSV, QMugs summary.csv, or the reference set's
+    molecules and geometry shards."""
+    if config["source"] == "demo":
+        return [config["demo"]["molecules_csv"]]
+    if config["source"] == "reference":
+        from virialff.data.reference import reference_input_files
+
+        return reference_input_files(config["reference"])
+    summary = Path(config["qmugs"]["root"]) / "summary.csv"
+    return [str(summary)] if summary.exists() else []
+
+
+def _shards():
+    """Shard names, fixed at DAG construction without opening any SDF.
+
+    Demo and QMugs: enough shards of sharding.molecules_per_shard rows for the upper bound on
+    rows of molecules.csv (the demo CSV's line count; QMugs summary.csv or the directory
+    listing); the subset fills them consecutively and a shard whose molecules were all filtered
+    out writes empty outputs. Reference: the reference set's own shards (the units of its DFT
+    cache), those with cached DFT unless reference.only_cached_shards is false.
     """
+    if config["source"] == "reference":
+        from virialff.data.reference import reference_shards
+
+        return reference_shards(config["reference"])
     from virialff.data.subset import max_selected_rows
 
+    source = config["source"]
     try:
-        return max_selected_rows(config)
+        bound = max_selected_rows(source, config[source], config["subset"]["n_molecules"],
+                                  config["qmugs"]["conformers_per_molecule"])
     except (OSError, ValueError) as error:
         raise WorkflowError(
             f"cannot count the candidate molecules ({error}); for source 'qmugs' point "
             "qmugs.root at a QMugs download or set subset.n_molecules"
         ) from None
+    n_shards = max(1, math.ceil(bound / config["sharding"]["molecules_per_shard"]))
+    return [f"shard{index:05d}" for index in range(n_shards)]
 
 
-def _subset_inputs(wildcards):
-    """Files the subset reads: the demo CSV, or QMugs summary.csv when there is one.
-
-    A QMugs tree without summary.csv is indexed by directory listing inside the job.
-    """
-    if config["source"] == "demo":
-        return [config["demo"]["molecules_csv"]]
-    summary = Path(config["qmugs"]["root"]) / "summary.csv"
-    return [str(summary)] if summary.exists() else []
-
-
-N_SHARDS = max(1, math.ceil(_count_candidate_molecules() / config["sharding"]["molecules_per_shard"]))
-SHARDS = [f"shard{index:05d}" for index in range(N_SHARDS)]
-
-
-# ---- helpers of individual rule files, kept here so those files hold rules only ----
+SHARDS = _shards()
 
 
 def _memory_mb(text):
@@ -78,16 +99,18 @@ def _memory_mb(text):
     return int(float(number) * scale[unit.lower()])
 
 
-def _potential_inputs(pretrained):
+# ---- helpers of individual rule files, kept here so those files hold rules only ----
+
+
+def _potential_inputs(wildcards):
     inputs = {"dataset": _TRAIN_DATASET}
-    if pretrained:
+    if POTENTIAL_MODELS[wildcards.model_name]["pretrained"]:
         inputs["embedding"] = rules.train_embedding.output.model
     return inputs
 
 
-def _paper_ablation(wildcards):
-    """total_scratch.json (no-pretraining ablation) when some rule makes it or it exists."""
-    path = f"{RESULTS}/metrics/total_scratch.json"
-    if Path(path).exists() or any(r.is_producer(path) for r in workflow.rules):
-        return [path]
-    return []
+def _embedding_sizes(wildcards):
+    """Network sizes of a from-scratch embedding (None: taken from the stage-1 model file)."""
+    if POTENTIAL_MODELS[wildcards.model_name]["pretrained"]:
+        return None
+    return {k: config["training"]["embedding"][k] for k in EMBEDDING_KEYS}

@@ -1,9 +1,9 @@
-# Data stage: demo CSV or QMugs tree → the run's molecules, split and shards.
+# Data stage: demo CSV, QMugs tree or reference set → the run's molecules, split and shards.
 # Formats: docs/data-formats.md ("Data stage").
 
 
 rule subset:
-    """Check, filter and subsample the molecules; split by molecule; assign shards."""
+    """Check, filter, de-duplicate and subsample the molecules; split by molecule; shard."""
     input:
         _subset_inputs,
     output:
@@ -12,7 +12,17 @@ rule subset:
         status=f"{RESULTS}/dataset/subset.status.csv",
         summary=f"{RESULTS}/dataset/subset.summary.json",
     params:
-        n_shards=N_SHARDS,
+        source=config["source"],
+        source_settings=_source_settings(),
+        filters=settings("filters"),
+        subset=settings("subset"),
+        split=settings("split"),
+        sharding=settings("sharding"),
+        seed=config["seed"],
+        conformers_per_molecule=(
+            config["qmugs"]["conformers_per_molecule"] if config["source"] == "qmugs" else 1
+        ),
+        shards=SHARDS,
     log:
         f"{LOGS}/subset/subset.log",
     benchmark:

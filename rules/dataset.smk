@@ -1,7 +1,5 @@
-# Dataset stage: every shard's geometries and descriptors → dataset.pt (+ descriptors.csv),
-# the run summary, and Figs. 1-3. Formats: docs/data-formats.md.
-
-_RUN_LABEL = f"run {config['run_name']} ({config['data_scale']} scale)"
+# Dataset stage: every shard's geometries and descriptors → dataset.pt (+ descriptors.csv) and
+# the run summary. Formats: docs/data-formats.md. Figs. 1-3 are in rules/figures.smk.
 
 
 rule assemble_dataset:
@@ -17,6 +15,8 @@ rule assemble_dataset:
         dataset=f"{RESULTS}/dataset/dataset.pt",
         descriptors=f"{RESULTS}/dataset/descriptors.csv",
         status=f"{RESULTS}/dataset/dataset.status.csv",
+    params:
+        data_scale=config["data_scale"],
     log:
         f"{LOGS}/assemble_dataset/assemble_dataset.log",
     benchmark:
@@ -32,6 +32,7 @@ rule assemble_dataset:
 
 rule summarise_run:
     """How many molecules passed, and how many failed at which stage and why."""
+    localrule: True
     input:
         molecules=rules.subset.output.molecules,
         subset_status=rules.subset.output.status,
@@ -43,6 +44,9 @@ rule summarise_run:
     output:
         json=f"{RESULTS}/dataset/summary.json",
         md=f"{RESULTS}/dataset/summary.md",
+    params:
+        run_name=config["run_name"],
+        data_scale=config["data_scale"],
     log:
         f"{LOGS}/summarise_run/summarise_run.log",
     benchmark:
@@ -56,88 +60,7 @@ rule summarise_run:
         "../scripts/summarise_run.py"
 
 
-rule plot_fig01:
-    """Fig. 1: atoms of each element per molecule, train/validation/test."""
-    input:
-        molecules=rules.subset.output.molecules,
-    output:
-        png=report(
-            f"{RESULTS}/figures/fig01_elements.png",
-            caption="../report/fig01_elements.rst",
-            category="Dataset",
-        ),
-        pdf=f"{RESULTS}/figures/fig01_elements.pdf",
-    params:
-        run_label=_RUN_LABEL,
-    log:
-        f"{LOGS}/plot_fig01/plot_fig01.log",
-    benchmark:
-        f"{LOGS}/plot_fig01/plot_fig01.benchmark.tsv"
-    conda:
-        "../envs/plot.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../scripts/plot_fig01_elements.py"
-
-
-rule plot_fig02:
-    """Fig. 2: atoms per molecule, train/validation/test."""
-    input:
-        molecules=rules.subset.output.molecules,
-    output:
-        png=report(
-            f"{RESULTS}/figures/fig02_atoms_per_molecule.png",
-            caption="../report/fig02_atoms_per_molecule.rst",
-            category="Dataset",
-        ),
-        pdf=f"{RESULTS}/figures/fig02_atoms_per_molecule.pdf",
-    params:
-        run_label=_RUN_LABEL,
-    log:
-        f"{LOGS}/plot_fig02/plot_fig02.log",
-    benchmark:
-        f"{LOGS}/plot_fig02/plot_fig02.benchmark.tsv"
-    conda:
-        "../envs/plot.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../scripts/plot_fig02_atoms_per_molecule.py"
-
-
-rule plot_fig03:
-    """Fig. 3: total DFT energy per atom, train/validation/test."""
-    input:
-        descriptors=rules.assemble_dataset.output.descriptors,
-    output:
-        png=report(
-            f"{RESULTS}/figures/fig03_energy_per_atom.png",
-            caption="../report/fig03_energy_per_atom.rst",
-            category="Dataset",
-        ),
-        pdf=f"{RESULTS}/figures/fig03_energy_per_atom.pdf",
-    params:
-        run_label=_RUN_LABEL,
-    log:
-        f"{LOGS}/plot_fig03/plot_fig03.log",
-    benchmark:
-        f"{LOGS}/plot_fig03/plot_fig03.benchmark.tsv"
-    conda:
-        "../envs/plot.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../scripts/plot_fig03_energy_per_atom.py"
-
-
 FINAL_TARGETS.extend([
     rules.summarise_run.output.json,
     rules.summarise_run.output.md,
-    rules.plot_fig01.output.png,
-    rules.plot_fig02.output.png,
-    rules.plot_fig03.output.png,
 ])

@@ -3,21 +3,20 @@
 # embedded as base64). The inputs are exactly the files the notebook reads, so a changed figure
 # re-runs only that figure's rule and this one.
 
-from virialff.paper import FIGURE_FILES  # noqa: E402
-
-PAPER_FIGURES = [name.removesuffix(".png") for name in FIGURE_FILES.values()]
 PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers"]
-
+if config["learning_curve"]["enabled"]:
+    PAPER_METRICS.append("learning_curve")
 
 
 rule paper:
+    localrule: True
     input:
         notebook="paper/paper.py",
         published="data/published/terets2026.yaml",
         figures=expand(f"{RESULTS}/figures/{{name}}.png", name=PAPER_FIGURES),
         table=f"{RESULTS}/tables/table01_base_pairs.csv",
         metrics=expand(f"{RESULTS}/metrics/{{name}}.json", name=PAPER_METRICS),
-        ablation=_paper_ablation,
+        ablation=f"{RESULTS}/metrics/total_scratch.json",
         summary=f"{RESULTS}/dataset/summary.json",
         molecules=f"{RESULTS}/dataset/molecules.csv",
     output:
@@ -32,8 +31,10 @@ rule paper:
     benchmark:
         f"{LOGS}/paper/paper.benchmark.tsv"
     params:
-        timeout_s=600,
+        run_name=config["run_name"],
+        data_scale=config["data_scale"],
     resources:
+        notebook_timeout_s=600,
         mem_mb=2000,
         runtime=15,
     conda:

@@ -14,6 +14,5 @@ assemble_dataset(
     dataset_pt=snakemake.output.dataset,
     descriptors_csv=snakemake.output.descriptors,
     status_csv=snakemake.output.status,
-    run_name=snakemake.config["run_name"],
-    data_scale=snakemake.config["data_scale"],
+    data_scale=snakemake.params.data_scale,
 )

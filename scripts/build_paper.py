@@ -15,6 +15,6 @@ html = build_paper(
     snakemake.output.html,
     results=results,
     root=Path.cwd(),  # the working directory: where the declared inputs live
-    timeout_s=snakemake.params.timeout_s,
+    timeout_s=snakemake.resources.notebook_timeout_s,
 )
 log.info("wrote %s (%d bytes) and %s", html, html.stat().st_size, snakemake.output.ipynb)

@@ -13,6 +13,9 @@ metrics = evaluate_model(
     dataset_path=snakemake.input.dataset,
     predictions_csv=snakemake.output.predictions,
     metrics_json=snakemake.output.metrics,
+    run_name=snakemake.params.run_name,
+    data_scale=snakemake.params.data_scale,
+    device=snakemake.resources.device,
     split="test",
 )
 logging.getLogger("virialff.train").info("metrics: %s", json.dumps(metrics))

@@ -8,11 +8,11 @@ complex and each monomer are optimised separately (the paper's Eq. 25).
 from virialff.data.logs import setup_logging
 from virialff.evaluate.runs import load_bundled_systems, optimize_systems
 from virialff.evaluate.systems import write_systems_json
-from virialff.qc.xtb import xtb_settings_from_config
+from virialff.workflow import xtb_settings_for_job
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 benchmark = snakemake.params.benchmark
-settings = xtb_settings_from_config({**snakemake.params.geometry, "threads": snakemake.threads})
+settings = xtb_settings_for_job(snakemake.params.geometry, snakemake.threads, snakemake.resources)
 systems = load_bundled_systems(benchmark, snakemake.params.data_dir)
 relax = benchmark == "base_pairs"
 optimized, status = optimize_systems(systems, relax_monomers=relax, xtb_settings=settings,

@@ -8,17 +8,18 @@ goes on.
 
 from virialff.data.logs import setup_logging
 from virialff.evaluate.baselines import make_baseline
-from virialff.qc.xtb import xtb_settings_from_config
+from virialff.workflow import xtb_settings_for_job
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 benchmark = snakemake.params.benchmark
 method = snakemake.params.method
+params = snakemake.params
 baseline = make_baseline(
     method,
     model_path=getattr(snakemake.input, "model", None),
-    xtb_settings=xtb_settings_from_config({**snakemake.params.geometry,
-                                           "threads": snakemake.threads}),
-    ani_model=snakemake.params.ani_model,
+    xtb_settings=(xtb_settings_for_job(params.geometry, snakemake.threads, snakemake.resources)
+                  if hasattr(params, "geometry") else None),
+    ani_model=getattr(params, "ani_model", None),
     log_path=snakemake.log[0] + ".xtb",
 )
 ok, reason = baseline.available()

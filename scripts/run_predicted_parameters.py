@@ -2,30 +2,25 @@
 validation molecules (rule ``predicted_parameters``), from the trained model and the GFN2-xTB
 geometries of the workflow (parameters depend on the covalent graph only)."""
 
-import pandas as pd
-from rdkit import Chem
-
 from virialff import load_model
 from virialff.data.logs import setup_logging
 from virialff.evaluate.parameters import parameter_tables
+from virialff.formats.geometry_sdf import read_geometry_sdf
+from virialff.formats.molecules_csv import read_molecules_csv
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
-split = snakemake.params.split
-molecules = pd.read_csv(snakemake.input.molecules)
-wanted = molecules.loc[molecules["split"] == split, "molecule_id"].astype(str).tolist()
-wanted = set(wanted[: snakemake.params.max_molecules])
+split = snakemake.params.parameters["split"]
+wanted = [r["molecule_id"] for r in read_molecules_csv(snakemake.input.molecules)
+          if r["split"] == split]
+wanted = set(wanted[: snakemake.params.parameters["max_molecules"]])
 mols, ids = [], []
 for path in snakemake.input.geometries:
-    for mol in Chem.SDMolSupplier(str(path), removeHs=False):
-        if mol is None:
-            continue
-        molecule_id = mol.GetProp("molecule_id") if mol.HasProp("molecule_id") else mol.GetProp(
-            "_Name")
-        if molecule_id in wanted:
-            mols.append(mol)
-            ids.append(molecule_id)
+    for record in read_geometry_sdf(path):
+        if record.molecule_id in wanted and not record.error:
+            mols.append(record.mol)
+            ids.append(record.molecule_id)
 log.info("%d %s molecules (of %d requested) with geometries", len(mols), split, len(wanted))
-predictor = load_model(snakemake.input.model, device="cpu")
+predictor = load_model(snakemake.input.model, device=snakemake.resources.device)
 predictions, kept_ids = [], []
 for start in range(0, len(mols), 64):
     chunk, chunk_ids = mols[start:start + 64], ids[start:start + 64]

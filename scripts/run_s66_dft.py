@@ -6,18 +6,20 @@ from pathlib import Path
 from virialff.data.logs import setup_logging
 from virialff.evaluate.runs import dft_cp_table
 from virialff.evaluate.systems import read_systems_json
-from virialff.qc.psi4_energies import settings_from_config
+from virialff.workflow import psi4_settings_for_job
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
-settings = settings_from_config({**snakemake.params.descriptors, "threads": snakemake.threads})
-# Energies differences only: 1e-6 Eh (6e-4 kcal/mol) SCF convergence is ample and saves cycles.
-settings.options.update(snakemake.params.scf_options)
+s66 = snakemake.params.s66
+settings = psi4_settings_for_job(snakemake.params.descriptors, snakemake.threads,
+                                 snakemake.resources)
+# Energy differences only: evaluation.s66.scf_convergence (1e-6 Eh = 6e-4 kcal/mol) is ample.
+settings.options.update(e_convergence=s66["scf_convergence"], d_convergence=s66["scf_convergence"])
 systems = read_systems_json(snakemake.input.geometries)
 workdir = Path(snakemake.output.predictions).parent / "dft_cp_work"
-table = dft_cp_table(systems, snakemake.params.dft_max_dimers, settings,
+table = dft_cp_table(systems, s66["dft_max_dimers"], settings,
                      method=snakemake.params.descriptors["method"],
                      basis=snakemake.params.descriptors["basis"],
-                     chunk_size=snakemake.params.chunk_size, workdir=workdir,
+                     chunk_size=snakemake.resources.dft_chunk_size, workdir=workdir,
                      log_path=snakemake.log[0] + ".psi4")
 table.to_csv(snakemake.output.predictions, index=False)
 for row in table[table["status"] != "skipped"].itertuples():

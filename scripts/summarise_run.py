@@ -14,8 +14,8 @@ summary = summarise_run(
     subset_summary_json=snakemake.input.subset_summary,
     molecules_csv=snakemake.input.molecules,
     descriptors_csv=snakemake.input.descriptors,
-    run_name=snakemake.config["run_name"],
-    data_scale=snakemake.config["data_scale"],
+    run_name=snakemake.params.run_name,
+    data_scale=snakemake.params.data_scale,
 )
 text = write_summary(summary, snakemake.output.json, snakemake.output.md)
 log.info("run summary\n%s", text)

@@ -9,5 +9,7 @@ train_embedding(
     dataset_path=snakemake.input.dataset,
     output_path=snakemake.output.model,
     history_path=snakemake.output.history,
-    config=snakemake.config,
+    settings=snakemake.params.embedding,
+    seed=snakemake.params.seed,
+    device=snakemake.resources.device,
 )

@@ -1,7 +1,8 @@
-"""Snakemake script: stage 2, a total- or kinetic-energy potential (rules train_total, ...).
+"""Snakemake script: stage 2, one potential model (rule train_potential).
 
-``params.target``: "total" or "kinetic"; ``params.pretrained``: use the frozen stage-1
-embeddings (``input.embedding``) or learn the embedding network from scratch (ablation).
+``params.target``: "total" or "kinetic"; with ``input.embedding`` the frozen stage-1
+embeddings are used, without it an embedding network of ``params.embedding_sizes`` is learned
+from scratch (the ablation).
 """
 
 from virialff.train.runtime import setup_script
@@ -9,13 +10,14 @@ from virialff.train.stages import train_potential
 
 snakemake = globals()["snakemake"]
 setup_script(snakemake.log[0], snakemake.threads)
-pretrained = bool(snakemake.params.pretrained)
 train_potential(
     dataset_path=snakemake.input.dataset,
     output_path=snakemake.output.model,
     history_path=snakemake.output.history,
-    config=snakemake.config,
     target=snakemake.params.target,
-    embedding_path=snakemake.input.get("embedding") if pretrained else None,
-    pretrained_embeddings=pretrained,
+    settings=snakemake.params.potential,
+    seed=snakemake.params.seed,
+    device=snakemake.resources.device,
+    embedding_path=snakemake.input.get("embedding"),
+    embedding_sizes=snakemake.params.embedding_sizes,
 )

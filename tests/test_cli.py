@@ -98,3 +98,71 @@ def test_errors_exit_with_code_2_and_a_message(model_path, tmp_path, capsys, bod
 def test_a_missing_model_exits_with_code_2(tmp_path, capsys):
     assert main(["predict", "--model", str(tmp_path / "none.pt"), "--input", str(ETHANOL)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def _one_line_error(capsys) -> str:  # noqa: ANN001
+    """The one error line on stderr (beside it only the note saying which model is used)."""
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if not line.startswith("virialff: using model")]
+    assert len(errors) == 1 and errors[0].startswith("virialff: error: "), err
+    return errors[0]
+
+
+def _corrupt_copies(model_path: Path, folder: Path) -> dict[str, Path]:
+    data = model_path.read_bytes()
+    text = folder / "notes.txt"
+    text.write_text("this is a text file, not a model\n")
+    truncated = folder / "truncated.pt"
+    truncated.write_bytes(data[: len(data) // 2])
+    flipped = folder / "flipped.pt"
+    middle = bytearray(data)
+    # flip one bit in every 4 KiB page of the second half: inside the zip's tensor data
+    for position in range(len(middle) // 2, len(middle) - 64, 4096):
+        middle[position] ^= 0x10
+    flipped.write_bytes(bytes(middle))
+    return {"text file": text, "truncated": truncated, "bit-flipped": flipped}
+
+
+@pytest.mark.parametrize("kind", ["text file", "truncated", "bit-flipped"])
+def test_an_unusable_model_file_is_one_line_naming_it_with_exit_code_2(model_path, tmp_path,
+                                                                      capsys, kind):
+    bad = _corrupt_copies(model_path, tmp_path)[kind]
+    assert main(["predict", "--model", str(bad), "--input", str(ETHANOL)]) == 2
+    assert str(bad) in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("kind", ["text file", "truncated", "bit-flipped"])
+def test_load_model_raises_a_clear_value_error_for_an_unusable_file(model_path, tmp_path, kind):
+    import virialff
+
+    bad = _corrupt_copies(model_path, tmp_path)[kind]
+    with pytest.raises(ValueError, match=str(bad)):
+        virialff.load_model(bad)
+
+
+@pytest.mark.parametrize(("device", "message"), [("banana", "invalid device 'banana'"),
+                                                 ("cuda:7", "CUDA")])
+def test_an_invalid_or_unavailable_device_is_one_line_with_exit_code_2(model_path, capsys,
+                                                                      device, message):
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has eight GPUs")
+    code = main(["predict", "--model", str(model_path), "--input", str(ETHANOL),
+                 "--device", device])
+    assert code == 2
+    assert message in _one_line_error(capsys)
+
+
+def test_an_sdf_without_explicit_hydrogens_is_refused_with_how_to_add_them(model_path, tmp_path,
+                                                                          capsys):
+    from rdkit import Chem
+
+    heavy = Chem.RemoveHs(Chem.MolFromMolFile(str(ETHANOL), removeHs=False))
+    path = tmp_path / "no_h.sdf"
+    Chem.MolToMolFile(heavy, str(path))
+    assert main(["predict", "--model", str(model_path), "--input", str(path)]) == 2
+    err = _one_line_error(capsys)
+    assert str(path) in err and "missing_hydrogens" in err
+    assert "Chem.AddHs(mol, addCoords=True)" in err

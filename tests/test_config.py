@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from virialff.config import ConfigError, load_config, validate_config
+from virialff.config import (
+    SCHEMA_PATH,
+    ConfigError,
+    execution_keys,
+    load_config,
+    prepare_config,
+    result_settings,
+    validate_config,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIGS = [REPO / "config.yaml", *sorted((REPO / "config").glob("*.yaml"))]
@@ -73,15 +81,59 @@ def test_cross_field_rules(config):
     broken = copy.deepcopy(config)
     broken["split"].update(train=0.9, val=0.2)
     with pytest.raises(ConfigError, match="key 'split'"):
-        validate_config(broken)
+        prepare_config(broken)
     broken = copy.deepcopy(config)
     broken["filters"].update(min_heavy_atoms=10, max_heavy_atoms=9)
     with pytest.raises(ConfigError, match="filters.min_heavy_atoms"):
-        validate_config(broken)
+        prepare_config(broken)
     broken = copy.deepcopy(config)
     broken["source"] = "qmugs"
     with pytest.raises(ConfigError, match="qmugs.root"):
-        validate_config(broken)
+        prepare_config(broken)
+
+
+def _leaves(schema: dict, prefix: str = ""):
+    for key, node in schema.get("properties", {}).items():
+        path = f"{prefix}{key}"
+        if node.get("type") == "object" and "properties" in node:
+            yield path, node, True
+            yield from _leaves(node, path + ".")
+        else:
+            yield path, node, False
+
+
+def test_the_schema_owns_every_default():
+    """Every key and every section has a default, so an empty config is a complete one."""
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    missing = [path for path, node, _ in _leaves(schema) if "default" not in node]
+    assert missing == []
+    config: dict = {}
+    prepare_config(config)
+    for path, _, _ in _leaves(schema):
+        node = config
+        for part in path.split("."):
+            assert part in node, f"{path} has no value after the defaults"
+            node = node[part]
+
+
+def test_a_partial_config_keeps_its_values_and_gets_the_rest():
+    config = {"run_name": "mine", "training": {"potential": {"epochs": 5}}}
+    prepare_config(config)
+    assert config["run_name"] == "mine"
+    assert config["training"]["potential"]["epochs"] == 5
+    assert config["training"]["potential"]["learning_rate"] == 1e-3
+    assert config["descriptors"]["basis"] == "def2-svp"
+
+
+def test_params_carry_result_settings_only():
+    """Threads, memory, timeouts, executables and the device are execution settings: they are
+    not in a rule's params, so changing them reruns nothing."""
+    config = load_config(REPO / "config.yaml")
+    assert set(execution_keys("descriptors")) == {
+        "psi4_executable", "memory", "threads", "timeout_s", "cache"}
+    descriptors = result_settings(config, "descriptors")
+    assert "threads" not in descriptors and "psi4_executable" not in descriptors
+    assert descriptors["method"] == config["descriptors"]["method"]
 
 
 def test_snakemake_dry_run_stops_on_a_bad_config_naming_the_keys(tmp_path):

@@ -2,9 +2,10 @@
 
 Public API:
 
-- :func:`virialff.load_model` loads a trained model file and returns a predictor that gives
-  energies (kcal/mol), forces (kcal/mol/Å), atomic charges (e) and pair parameters for any
-  neutral closed-shell molecule or complex made of H, C, N, O, F, S, Cl, Br and P.
+- :func:`virialff.load_model` loads a trained model file (without a path: the shipped
+  reference model of ``models/``) and returns a predictor that gives energies (kcal/mol),
+  forces (kcal/mol/Å), atomic charges (e) and pair parameters for any neutral closed-shell
+  molecule or complex made of H, C, N, O, F, S, Cl, Br and P.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "load_model"]
 
 
-def load_model(path, device=None):  # noqa: ANN001, ANN201 - re-exported, documented there
+def load_model(path=None, device=None):  # noqa: ANN001, ANN201 - re-exported, documented there
     """Load a trained virialff model; see :func:`virialff.model.predictor.load_model`."""
     from virialff.model.predictor import load_model as _load_model
 

@@ -9,6 +9,10 @@ with the given total ``--charge``), predicts with a stage-2 model and writes CSV
   charges_e, pair_index, pair_bonded, pair_parameters`` (C0..C13 per pair).
 
 Without ``--output`` JSON goes to standard output. Errors print one line and exit with code 2.
+
+``virialff export-openmm INPUT.sdf -o system.xml [--model M] [--cutoff 14]`` parametrises the
+one molecule or complex of an SDF record and writes an OpenMM ``System`` XML
+(:mod:`virialff.openmm`; ``--cutoff 0``: no intermolecular cutoff).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="energies, forces and charges of molecules")
     predict.add_argument(
-        "--model", required=True, help="stage-2 model file (results/models/total.pt)"
+        "--model", default=None,
+        help="stage-2 model file (results/models/total.pt); default: the shipped reference "
+             "model models/reference_total.pt",
     )
     predict.add_argument("--input", required=True, help="SDF or XYZ file")
     predict.add_argument(
@@ -35,6 +41,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--output", help="out.csv or out.json (default: JSON on stdout)")
     predict.add_argument("--device", default=None, help="cpu, cuda or auto (default)")
+    export = commands.add_parser("export-openmm", help="write an OpenMM System XML of a molecule")
+    export.add_argument("input", help="SDF file with one molecule or complex (explicit H)")
+    export.add_argument("-o", "--output", required=True, help="system.xml to write")
+    export.add_argument(
+        "--model", default=None, help="stage-2 total-energy model file (default: as predict)"
+    )
+    export.add_argument(
+        "--cutoff", type=float, default=None, help="intermolecular cutoff, Å (0: none)"
+    )
     return parser
 
 
@@ -103,8 +118,14 @@ def predict_command(args: argparse.Namespace) -> None:
     if output is not None and output.suffix.lower() not in (".csv", ".json"):
         raise ValueError(f"--output must end in .csv or .json, not {output.suffix!r}")
     predictor = load_model(args.model, device=args.device)
+    model = predictor.metadata.get("path", args.model)
+    print(f"virialff: using model {model} ({predictor.metadata.get('data_scale') or 'unknown'} "
+          f"scale, {predictor.target} energy)", file=sys.stderr)
     mols = read_molecules(args.input, charge=args.charge)
-    predictions = predictor.predict_many(mols)
+    try:
+        predictions = predictor.predict_many(mols)
+    except ValueError as error:
+        raise ValueError(f"{args.input}: {error}") from None
     names = _names(mols)
     if output is not None and output.suffix.lower() == ".csv":
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +133,7 @@ def predict_command(args: argparse.Namespace) -> None:
         return
     text = json.dumps(
         {
-            "model": str(args.model),
+            "model": str(model),
             "target": predictor.target,
             "units": {
                 "energy": "kcal/mol",
@@ -137,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "predict":
             predict_command(args)
+        elif args.command == "export-openmm":
+            from virialff.openmm import export_openmm_xml
+
+            export_openmm_xml(args.model, args.input, args.output, cutoff_angstrom=args.cutoff)
     except (ValueError, FileNotFoundError, OSError) as error:
         print(f"virialff: error: {error}", file=sys.stderr)
         return EXIT_USAGE_ERROR

@@ -13,13 +13,22 @@ REASONS: tuple[str, ...] = (
     "unsupported_element",
     "charged",
     "open_shell",
+    "missing_hydrogens",
+    "unsupported_bond",
     "embedding_failed",
     "xtb_failed",
+    "topology_changed",
     "scf_not_converged",
     "psi4_failed",
+    "bad_descriptors",
+    "sum_rule",
     "nan_value",
     "overlapping_atoms",
     "missing_input",
+    "duplicate",
+    "outside_size_range",
+    "bad_wavefunction",
+    "pyscf_failed",
 )
 
 

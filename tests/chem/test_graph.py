@@ -143,3 +143,30 @@ def test_batch_survives_a_weights_only_round_trip(tmp_path, three_graphs):
     restored = GraphBatch.from_state_dict(torch.load(tmp_path / "batch.pt", weights_only=True))
     assert torch.equal(restored.pair_index, batch.pair_index)
     assert restored.molecule_ids == batch.molecule_ids
+
+
+def test_pairs_derived_per_batch_equal_the_pairs_of_each_graph():
+    """A data set is stored without pairs; the pairs derived for any batch are those of every
+    molecule's own graph (i < j, row-major, bonded pairs typed), in the same order."""
+    import torch
+
+    from virialff.chem.graph import collate, graph_from_rdkit, molecule_pairs, select_molecules
+    from virialff.train.data import synthetic_molecules
+
+    graphs = [graph_from_rdkit(m, m.GetProp("_Name")) for m in synthetic_molecules(12)]
+    batch = collate(graphs)
+    offsets = np.cumsum([0] + [g.n_atoms for g in graphs])
+    expected_index = np.concatenate([g.pairs()[0] + o for g, o in zip(graphs, offsets,
+                                                                        strict=False)], axis=1)
+    expected_type = np.concatenate([g.pairs()[1] for g in graphs])
+    np.testing.assert_array_equal(batch.pair_index.numpy(), expected_index)
+    np.testing.assert_array_equal(batch.pair_type.numpy(), expected_type)
+    pair_index, pair_type, _, _ = molecule_pairs(batch.atom_ptr, batch.bond_index,
+                                                 batch.bond_type)
+    assert torch.equal(pair_index, batch.pair_index) and torch.equal(pair_type, batch.pair_type)
+    stored = batch.without_pairs()
+    assert stored.pair_index is None
+    for chosen in ([5, 0, 11], [3], list(range(12))):
+        direct, derived = select_molecules(batch, chosen), select_molecules(stored, chosen)
+        for name in ("pair_index", "pair_type", "pair_molecule", "pair_ptr"):
+            assert torch.equal(getattr(direct, name), getattr(derived, name)), name

@@ -9,13 +9,15 @@ import csv
 import numpy as np
 import pytest
 import torch
+from data_support import subset
 from rdkit import Chem
 from rdkit.Chem import AllChem
 
 from virialff.chem.graph import GraphBatch
-from virialff.data.assemble import assemble_dataset, pair_position
-from virialff.data.subset import run_subset
-from virialff.qc.status import StatusTable
+from virialff.data.assemble import assemble_dataset
+from virialff.formats.descriptors_npz import from_pair_matrix, pair_position, write_descriptors_npz
+from virialff.formats.geometry_sdf import write_geometry_sdf
+from virialff.formats.status_table import StatusTable
 from virialff.units import HARTREE_TO_KCAL_MOL
 
 MOLECULES = [  # name, smiles; demo ids demo_000 ...
@@ -30,11 +32,14 @@ def _read(path):  # noqa: ANN001, ANN202
         return list(csv.DictReader(handle))
 
 
-def _descriptors(n_atoms: int, rng: np.random.Generator) -> dict:
+def _descriptors(mol, rng: np.random.Generator) -> dict:  # noqa: ANN001
+    n_atoms = mol.GetNumAtoms()
     kd_atom = rng.normal(20.0, 5.0, n_atoms)
     kd_pair = rng.normal(-0.5, 0.2, n_atoms * (n_atoms - 1) // 2)
     kinetic = kd_atom.sum() + kd_pair.sum()
     return {"energy": -1.003 * kinetic, "kinetic": kinetic, "n_atoms": n_atoms,
+            "numbers": [a.GetAtomicNum() for a in mol.GetAtoms()],
+            "bonds": [(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in mol.GetBonds()],
             "kd_atom": kd_atom, "kd_pair": kd_pair}
 
 
@@ -44,7 +49,7 @@ def synthetic_run(demo_config, subset_paths, tmp_path):  # noqa: ANN001, ANN201
     csv_path.write_text("name,smiles,chembl_id\n" + "".join(f"{n},{s},\n" for n, s in MOLECULES))
     demo_config["demo"]["molecules_csv"] = str(csv_path)
     demo_config["sharding"]["molecules_per_shard"] = 4
-    run_subset(demo_config, **subset_paths, n_shards=2)
+    subset(demo_config, subset_paths, n_shards=2)
     rows = _read(subset_paths["molecules_csv"])
     rng = np.random.default_rng(0)
     geometry_status, descriptor_status = StatusTable("geometry"), StatusTable("descriptors")
@@ -62,42 +67,31 @@ def synthetic_run(demo_config, subset_paths, tmp_path):  # noqa: ANN001, ANN201
         mol.SetProp("molecule_id", mid)
         mols[mid] = mol
         geometry_status.ok(mid)
-        desc[mid] = _descriptors(mol.GetNumAtoms(), rng)
+        desc[mid] = _descriptors(mol, rng)
         descriptor_status.ok(mid)
     desc["demo_001"]["n_atoms"] += 1  # atom count disagrees with the SDF
+    desc["demo_001"]["numbers"] = [*desc["demo_001"]["numbers"], 1]
     desc["demo_001"]["kd_atom"] = np.append(desc["demo_001"]["kd_atom"], 0.0)
+    desc["demo_001"]["kd_pair"] = np.append(desc["demo_001"]["kd_pair"],
+                                            np.zeros(desc["demo_001"]["n_atoms"] - 1))
     desc["demo_003"]["kd_atom"][0] = np.nan  # NaN from a broken calculation
 
     files = {"geometry_sdfs": [], "geometry_status": [], "descriptor_npzs": [],
              "descriptor_status": []}
     for shard in ("shard00000", "shard00001"):
         ids = [r["molecule_id"] for r in rows if r["shard"] == shard and r["molecule_id"] in mols]
-        sdf = tmp_path / f"{shard}.sdf"
-        with Chem.SDWriter(str(sdf)) as writer:
-            for mid in ids:
-                writer.write(mols[mid])
-        entries = [desc[m] for m in ids]
-        npz = tmp_path / f"{shard}.npz"
-        np.savez(
-            npz, molecule_id=np.array(ids, dtype=str),
-            energy_hartree=np.array([e["energy"] for e in entries]),
-            kinetic_hartree=np.array([e["kinetic"] for e in entries]),
-            n_atoms=np.array([e["n_atoms"] for e in entries], dtype=np.int64),
-            atom_ptr=np.cumsum([0] + [len(e["kd_atom"]) for e in entries]),
-            kd_atom_hartree=np.concatenate([e["kd_atom"] for e in entries]),
-            pair_ptr=np.cumsum([0] + [len(e["kd_pair"]) for e in entries]),
-            kd_pair_hartree=np.concatenate([e["kd_pair"] for e in entries]),
-            scf_iterations=np.full(len(ids), 12), wall_s=np.ones(len(ids)),
-            method=np.array("wb97x-d"), basis=np.array("def2-svp"),
-        )
+        sdf = write_geometry_sdf(tmp_path / f"{shard}.sdf", [mols[mid] for mid in ids])
+        entries = [from_pair_matrix(m, "psi4 test", desc[m]["energy"], desc[m]["kinetic"],
+                                    desc[m]["numbers"], desc[m]["kd_atom"], desc[m]["kd_pair"],
+                                    desc[m]["bonds"], 12, 1.0) for m in ids]
+        npz = write_descriptors_npz(tmp_path / f"{shard}.npz", entries, "wb97x-d", "def2-svp")
         files["geometry_sdfs"].append(sdf)
         files["descriptor_npzs"].append(npz)
     files["geometry_status"].append(geometry_status.write(tmp_path / "geometry.status.csv"))
     files["descriptor_status"].append(descriptor_status.write(tmp_path / "desc.status.csv"))
     out = {"dataset_pt": tmp_path / "dataset.pt", "descriptors_csv": tmp_path / "descriptors.csv",
            "status_csv": tmp_path / "dataset.status.csv"}
-    counts = assemble_dataset(subset_paths["molecules_csv"], **files, **out, run_name="t",
-                              data_scale="demo")
+    counts = assemble_dataset(subset_paths["molecules_csv"], **files, **out, data_scale="demo")
     return {"rows": rows, "mols": mols, "desc": desc, "counts": counts, **out}
 
 
@@ -116,7 +110,7 @@ def test_good_molecules_enter_and_failures_are_recorded_with_reasons(synthetic_r
 
 def test_dataset_pt_format_and_targets(synthetic_run):
     data = torch.load(synthetic_run["dataset_pt"], weights_only=True)
-    assert {"graphs", "split", "elements", "run_name", "data_scale", "version"} <= set(data)
+    assert {"graphs", "split", "elements", "data_scale", "format_version"} <= set(data)
     batch = GraphBatch.from_state_dict(data["graphs"])
     assert sorted(batch.molecule_ids) == sorted(GOOD)
     assert set(batch.molecule_targets) == {"energy_kcal_mol", "kinetic_kcal_mol"}

@@ -9,10 +9,9 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from data_support import QMUGS_FIXTURE
+from data_support import QMUGS_FIXTURE, subset
 
 from virialff.data.qmugs import index_qmugs, read_qmugs_sdf
-from virialff.data.subset import run_subset
 
 SDFS = sorted(QMUGS_FIXTURE.glob("structures/CHEMBL*/conf_*.sdf"))
 SALT = "CHEMBL1200682"  # sodium oxybate: Na and ions, must be filtered out
@@ -60,7 +59,7 @@ def test_index_from_summary_equals_index_from_directory_listing(tmp_path):
 
 
 def test_subset_filters_the_salt_and_keeps_conformers_together(qmugs_config, subset_paths):
-    result = run_subset(qmugs_config, **subset_paths, n_shards=5)
+    result = subset(qmugs_config, subset_paths, n_shards=5)
     rows = _read(subset_paths["molecules_csv"])
     assert SALT not in {r["chembl_id"] for r in rows}
     failed = [r for r in _read(subset_paths["status_csv"]) if r["status"] == "failed"]
@@ -80,7 +79,7 @@ def test_subset_filters_the_salt_and_keeps_conformers_together(qmugs_config, sub
 
 
 def test_reference_energies_are_carried_in_hartree(qmugs_config, subset_paths):
-    run_subset(qmugs_config, **subset_paths, n_shards=5)
+    subset(qmugs_config, subset_paths, n_shards=5)
     for row in _read(subset_paths["molecules_csv"]):
         conformer = read_qmugs_sdf(row["source_path"])
         assert float(row["dft_total_energy_hartree"]) == pytest.approx(
@@ -90,10 +89,10 @@ def test_reference_energies_are_carried_in_hartree(qmugs_config, subset_paths):
 
 
 def test_without_summary_the_sdfs_give_the_same_selection(qmugs_config, subset_paths, tmp_path):
-    first = run_subset(qmugs_config, **subset_paths, n_shards=5).rows
+    first = subset(qmugs_config, subset_paths, n_shards=5).rows
     shutil.copytree(QMUGS_FIXTURE / "structures", tmp_path / "tree" / "structures")
     qmugs_config["qmugs"]["root"] = str(tmp_path / "tree")
-    second = run_subset(qmugs_config, **subset_paths, n_shards=5).rows
+    second = subset(qmugs_config, subset_paths, n_shards=5).rows
     keys = ("molecule_id", "smiles", "n_heavy_atoms", "split", "shard")
     assert [{k: r[k] for k in keys} for r in first] == [{k: r[k] for k in keys} for r in second]
     for a, b in zip(first, second, strict=True):
@@ -103,24 +102,24 @@ def test_without_summary_the_sdfs_give_the_same_selection(qmugs_config, subset_p
 
 def test_conformers_per_molecule_keeps_the_lowest_conf_ids(qmugs_config, subset_paths):
     qmugs_config["qmugs"]["conformers_per_molecule"] = 1
-    rows = run_subset(qmugs_config, **subset_paths, n_shards=3).rows
+    rows = subset(qmugs_config, subset_paths, n_shards=3).rows
     assert len(rows) == 5 and {r["conf_id"] for r in rows} == {"conf_00"}
 
 
 def test_heavy_atom_filter_and_reproducible_random_subset(qmugs_config, subset_paths):
     qmugs_config["filters"]["max_heavy_atoms"] = 5  # drops halothane (7) and fosfomycin (8)
-    rows = run_subset(qmugs_config, **subset_paths, n_shards=5).rows
+    rows = subset(qmugs_config, subset_paths, n_shards=5).rows
     assert {r["chembl_id"] for r in rows} == {"CHEMBL985", "CHEMBL602", "CHEMBL582"}
     qmugs_config["filters"]["max_heavy_atoms"] = 100
     qmugs_config["subset"]["n_molecules"] = 3
-    picks = [{r["chembl_id"] for r in run_subset(qmugs_config, **subset_paths, n_shards=5).rows}
+    picks = [{r["chembl_id"] for r in subset(qmugs_config, subset_paths, n_shards=5).rows}
              for _ in range(2)]
     assert picks[0] == picks[1] and len(picks[0]) == 3 and SALT not in picks[0]
 
 
 def test_exact_split_counts(qmugs_config, subset_paths):
     qmugs_config["split"]["counts"] = {"train": 3, "val": 1, "test": 1}
-    result = run_subset(qmugs_config, **subset_paths, n_shards=5)
+    result = subset(qmugs_config, subset_paths, n_shards=5)
     assert result.split["counts"] == {"train": 3, "val": 1, "test": 1}
 
 
@@ -128,7 +127,7 @@ def test_unreadable_sdf_is_recorded_as_bad_sdf(qmugs_config, subset_paths, tmp_p
     shutil.copytree(QMUGS_FIXTURE / "structures", tmp_path / "tree" / "structures")
     (tmp_path / "tree" / "structures" / "CHEMBL582" / "conf_01.sdf").write_text("garbage\n")
     qmugs_config["qmugs"]["root"] = str(tmp_path / "tree")
-    run_subset(qmugs_config, **subset_paths, n_shards=5)
+    subset(qmugs_config, subset_paths, n_shards=5)
     failed = {r["molecule_id"]: r for r in _read(subset_paths["status_csv"])
               if r["status"] == "failed"}
     assert failed["CHEMBL582_conf01"]["reason"] == "bad_sdf"

@@ -8,10 +8,10 @@ import json
 import math
 
 import pytest
-from data_support import BAD_CSV
+from data_support import BAD_CSV, bound, subset
 
-from virialff.data.subset import MOLECULE_COLUMNS, max_selected_rows, run_subset
 from virialff.errors import REASONS
+from virialff.formats.molecules_csv import COLUMNS as MOLECULE_COLUMNS
 
 
 def _read(path):  # noqa: ANN001, ANN202
@@ -22,7 +22,7 @@ def _read(path):  # noqa: ANN001, ANN202
 @pytest.fixture
 def bad_run(demo_config, subset_paths):  # noqa: ANN001, ANN201
     demo_config["demo"]["molecules_csv"] = str(BAD_CSV)
-    run_subset(demo_config, **subset_paths, n_shards=1)
+    subset(demo_config, subset_paths, n_shards=1)
     return subset_paths
 
 
@@ -54,7 +54,7 @@ def test_good_and_bad_rows_mixed(demo_config, subset_paths, tmp_path):
         "nitromethane,C[N+](=O)[O-],\nglycine zwitterion,[NH3+]CC(=O)[O-],\n"
     )
     demo_config["demo"]["molecules_csv"] = str(mixed)
-    run_subset(demo_config, **subset_paths, n_shards=1)
+    subset(demo_config, subset_paths, n_shards=1)
     status = {r["molecule_id"]: r for r in _read(subset_paths["status_csv"])}
     assert [status[f"demo_{i:03d}"]["status"] for i in range(5)] == [
         "ok", "failed", "failed", "ok", "ok"]
@@ -65,15 +65,50 @@ def test_good_and_bad_rows_mixed(demo_config, subset_paths, tmp_path):
 def test_heavy_atom_range_filters_without_failing(demo_config, subset_paths):
     demo_config["filters"]["min_heavy_atoms"] = 5
     demo_config["filters"]["max_heavy_atoms"] = 6
-    result = run_subset(demo_config, **subset_paths, n_shards=8)
+    result = subset(demo_config, subset_paths, n_shards=8)
     assert all(5 <= int(r["n_heavy_atoms"]) <= 6 for r in result.rows)
     assert result.summary["n_molecules_outside_heavy_atom_range"] == 64 - len(result.rows)
     assert result.status.failed_ids == []
+    status = {r["molecule_id"]: r for r in _read(subset_paths["status_csv"])}
+    assert len(status) == 64  # every input row is named in the status table
+    kept = {r["molecule_id"] for r in result.rows}
+    for molecule_id, record in status.items():
+        if molecule_id in kept:
+            assert record["status"] == "ok"
+        else:
+            assert (record["status"], record["reason"]) == ("skipped", "outside_size_range")
+            assert molecule_id in record["message"] and "heavy atoms" in record["message"]
+
+
+def test_duplicates_are_merged_before_the_split(demo_config, subset_paths, tmp_path):
+    """The same molecule twice (another SMILES spelling, another stereo label) is kept once;
+    the others are listed as duplicates of it, so it cannot be in two splits."""
+    table = tmp_path / "dupes.csv"
+    table.write_text(
+        "name,smiles,chembl_id\n"
+        "ethanol,CCO,CHEMBL545\n"
+        "ethanol again,CCO,CHEMBL545\n"
+        "ethanol written backwards,OCC,\n"
+        "L-alanine,C[C@H](N)C(=O)O,\n"
+        "D-alanine,C[C@@H](N)C(=O)O,\n"
+        "acetone,CC(C)=O,\n"
+    )
+    demo_config["demo"]["molecules_csv"] = str(table)
+    result = subset(demo_config, subset_paths, n_shards=1)
+    assert [r["molecule_id"] for r in result.rows] == ["demo_000", "demo_003", "demo_005"]
+    status = {r["molecule_id"]: r for r in _read(subset_paths["status_csv"])}
+    for duplicate, original in [("demo_001", "demo_000"), ("demo_002", "demo_000"),
+                                ("demo_004", "demo_003")]:
+        record = status[duplicate]
+        assert (record["status"], record["reason"]) == ("skipped", "duplicate")
+        assert f"duplicate of {original}" in record["message"]
+    assert result.summary["n_duplicates"] == 3
+    assert len({r["canonical_key"] for r in result.rows}) == 3
 
 
 def test_demo_run_columns_split_and_shards(demo_config, subset_paths):
-    n_shards = math.ceil(max_selected_rows(demo_config) / 8)
-    run_subset(demo_config, **subset_paths, n_shards=n_shards)
+    n_shards = math.ceil(bound(demo_config) / 8)
+    subset(demo_config, subset_paths, n_shards=n_shards)
     rows = _read(subset_paths["molecules_csv"])
     with open(subset_paths["molecules_csv"]) as handle:
         assert next(csv.reader(handle)) == list(MOLECULE_COLUMNS)
@@ -91,29 +126,29 @@ def test_demo_run_columns_split_and_shards(demo_config, subset_paths):
 
 def test_subset_is_reproducible_and_seed_dependent(demo_config, subset_paths, tmp_path):
     demo_config["subset"]["n_molecules"] = 20
-    first = run_subset(demo_config, **subset_paths, n_shards=3)
-    again = run_subset(demo_config, **subset_paths, n_shards=3)
+    first = subset(demo_config, subset_paths, n_shards=3)
+    again = subset(demo_config, subset_paths, n_shards=3)
     assert first.rows == again.rows and len(first.rows) == 20
     demo_config["seed"] += 1
-    other = run_subset(demo_config, **subset_paths, n_shards=3)
+    other = subset(demo_config, subset_paths, n_shards=3)
     assert {r["molecule_id"] for r in other.rows} != {r["molecule_id"] for r in first.rows}
 
 
 def test_more_rows_than_the_dag_bound_is_an_error(demo_config, subset_paths):
     with pytest.raises(RuntimeError, match="shards"):
-        run_subset(demo_config, **subset_paths, n_shards=2)
+        subset(demo_config, subset_paths, n_shards=2)
 
 
 def test_shard_bound_for_demo_and_qmugs(demo_config, qmugs_config):
-    assert max_selected_rows(demo_config) == 64
+    assert bound(demo_config) == 64
     demo_config["subset"]["n_molecules"] = 10
-    assert max_selected_rows(demo_config) == 10
+    assert bound(demo_config) == 10
     qmugs_config["subset"]["n_molecules"] = None
     # fixture: 6 molecules with 1, 2, 3, 1, 2, 1 conformers
-    assert max_selected_rows(qmugs_config) == 10
+    assert bound(qmugs_config) == 10
     qmugs_config["qmugs"]["conformers_per_molecule"] = 1
-    assert max_selected_rows(qmugs_config) == 6
+    assert bound(qmugs_config) == 6
     qmugs_config["subset"]["n_molecules"] = 4
-    assert max_selected_rows(qmugs_config) == 4
+    assert bound(qmugs_config) == 4
     qmugs_config["qmugs"]["root"] = "/nonexistent/qmugs"
-    assert max_selected_rows(qmugs_config) == 4  # no download needed for a dry run
+    assert bound(qmugs_config) == 4  # no download needed for a dry run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from virialff.data.summary import summarise_run, write_summary
-from virialff.qc.status import StatusTable
+from virialff.formats.status_table import StatusTable
 
 
 def test_summary_counts_every_stage_and_lists_failures(tmp_path):
@@ -13,6 +13,8 @@ def test_summary_counts_every_stage_and_lists_failures(tmp_path):
     subset.failed("demo_000", "bad_smiles", "molecule demo_000: bad_smiles: 'x': cannot parse")
     for i in (1, 2, 3):
         subset.ok(f"demo_{i:03d}")
+    subset.skipped("demo_004", "outside_size_range", "molecule demo_004: 12 heavy atoms")
+    subset.skipped("demo_005", "duplicate", "molecule demo_005: duplicate of demo_001")
     geometry = StatusTable("geometry")
     geometry.ok("demo_001")
     geometry.ok("demo_002")
@@ -41,9 +43,13 @@ def test_summary_counts_every_stage_and_lists_failures(tmp_path):
                                            "xtb_failed": 1}
     assert list(summary["stages"]) == ["subset", "geometry", "descriptors", "dataset"]
     assert summary["stages"]["geometry"] == {"n_seen": 3, "n_ok": 2, "n_failed": 1,
+                                             "n_skipped": 0,
                                              "failed_by_reason": {"xtb_failed": 1},
-                                             "wall_s": 2.5}
+                                             "skipped_by_reason": {}, "wall_s": 2.5}
+    assert summary["stages"]["subset"]["n_ok"] == 3
+    assert summary["skipped_by_reason"] == {"duplicate": 1, "outside_size_range": 1}
     assert summary["in_dataset_by_split"] == {"train": 1, "val": 0, "test": 0}
     text = write_summary(summary, tmp_path / "summary.json", tmp_path / "summary.md")
     assert "demo_003" in text and "xtb_failed" in text
+    assert "demo_004" in text and "outside_size_range" in text  # named, not only counted
     assert json.loads((tmp_path / "summary.json").read_text())["n_failed"] == 3

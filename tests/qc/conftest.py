@@ -10,14 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from qc_support import DEMO_ROWS, HAS_PSI4, HAS_XTB, REPO, demo_row, write_molecules_csv
+
+from virialff.config import load_config
 
 
 @pytest.fixture(scope="session")
 def config() -> dict:
     """The demo config, with Psi4 memory kept small for a shared test machine."""
-    loaded = yaml.safe_load((REPO / "config.yaml").read_text())
+    loaded = load_config(REPO / "config.yaml")
     loaded["descriptors"]["memory"] = "1 GB"
     # one thread: on a shared 2-core machine OpenMP spinning makes 2 threads several times slower
     loaded["descriptors"]["threads"] = 1
@@ -37,13 +38,16 @@ def geometry_shard(tmp_path_factory, molecules_csv, config) -> dict:
     if not HAS_XTB:
         pytest.skip("the xtb program is not on PATH")
     from virialff.qc.geometry import run_geometry_shard
+    from virialff.qc.xtb import xtb_settings_from_config
 
     folder = tmp_path_factory.mktemp("geometries")
     out = {"sdf": folder / "shard00000.sdf", "status": folder / "shard00000.status.csv",
            "log": folder / "shard00000.log"}
-    out["table"] = run_geometry_shard(molecules_csv, "shard00000", out["sdf"], out["status"],
-                                      config["geometry"], seed=config["seed"],
-                                      log_path=out["log"])
+    geometry = config["geometry"]
+    out["table"] = run_geometry_shard(
+        molecules_csv, "shard00000", out["sdf"], out["status"],
+        xtb_settings_from_config(geometry), geometry["reoptimize_qmugs"],
+        geometry["embed_max_attempts"], config["seed"], log_path=out["log"])
     return out
 
 
@@ -60,7 +64,7 @@ def descriptor_shard(tmp_path_factory, geometry_shard, config) -> dict:
     folder = tmp_path_factory.mktemp("descriptors")
     out = {"npz": folder / "shard00000.npz", "status": folder / "shard00000.status.csv",
            "log": folder / "shard00000.log", "workdir": folder / "psi4"}
-    out["table"] = run_descriptor_shard(geometry_shard["sdf"], out["npz"], out["status"],
-                                        config["descriptors"], log_path=out["log"],
-                                        workdir=out["workdir"])
+    out["table"] = run_descriptor_shard(
+        geometry_shard["sdf"], out["npz"], out["status"], config["descriptors"],
+        log_path=out["log"], workdir=out["workdir"])
     return out

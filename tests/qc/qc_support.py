@@ -14,8 +14,7 @@ HAS_PSI4 = shutil.which("psi4") is not None
 needs_xtb = pytest.mark.skipif(not HAS_XTB, reason="the xtb program is not on PATH")
 needs_psi4 = pytest.mark.skipif(not HAS_PSI4, reason="the psi4 program is not on PATH")
 
-MOLECULE_COLUMNS = ["molecule_id", "name", "smiles", "chembl_id", "conf_id", "n_heavy_atoms",
-                    "split", "shard", "source", "source_path"]
+from virialff.formats.molecules_csv import COLUMNS as MOLECULE_COLUMNS  # noqa: E402
 
 #: (molecule_id, name, smiles, shard, expected reason or "" for ok)
 DEMO_ROWS = [
@@ -42,3 +41,24 @@ def write_molecules_csv(path: Path, rows: list[dict]) -> Path:
 def demo_row(molecule_id: str, name: str, smiles: str, shard: str) -> dict:
     return {"molecule_id": molecule_id, "name": name, "smiles": smiles, "split": "train",
             "shard": shard, "source": "demo"}
+
+
+def default_xtb_settings(**changes):  # noqa: ANN003, ANN201 - XtbSettings
+    """The schema's GFN2-xTB settings, with ``changes``."""
+    from dataclasses import replace
+
+    from virialff.config import default_config
+    from virialff.qc.xtb import xtb_settings_from_config
+
+    return replace(xtb_settings_from_config(default_config()["geometry"]), **changes)
+
+
+def default_psi4_settings(**changes):  # noqa: ANN003, ANN201 - Psi4Settings
+    """The schema's Psi4 settings (1 GB, one thread), with ``changes``."""
+    from dataclasses import replace
+
+    from virialff.config import default_config
+    from virialff.qc.psi4_process import psi4_settings_from_config
+
+    section = {**default_config()["descriptors"], "memory": "1 GB", "threads": 1}
+    return replace(psi4_settings_from_config(section), **changes)

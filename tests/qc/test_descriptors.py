@@ -9,16 +9,14 @@ import pytest
 from qc_support import needs_psi4, needs_xtb
 from rdkit import Chem
 
-from virialff.qc.descriptors import (
-    NPZ_KEYS,
-    kd_partition,
-    load_descriptors,
-    molecule_descriptors,
-    read_geometry_sdf,
-    run_descriptor_shard,
+from virialff.formats.descriptors_npz import (
+    SUM_RULE_TOLERANCE_HARTREE,
+    pair_position,
+    read_descriptors_npz,
 )
-from virialff.qc.geometry import read_geometries
-from virialff.qc.status import read_status
+from virialff.formats.geometry_sdf import read_geometry_sdf, write_geometry_sdf
+from virialff.formats.status_table import read_status
+from virialff.qc.descriptors import kd_partition, run_descriptor_shard
 
 psi4_and_xtb = [pytest.mark.psi4, pytest.mark.xtb, needs_psi4, needs_xtb]
 
@@ -39,7 +37,8 @@ def test_kd_partition_sums_exactly_to_the_trace_and_pairs_sum_both_orders():
 
 @pytest.fixture(scope="module")
 def descriptors(descriptor_shard):
-    return load_descriptors(descriptor_shard["npz"])
+    entries, meta = read_descriptors_npz(descriptor_shard["npz"])
+    return {"entries": entries, **meta}
 
 
 @pytest.mark.usefixtures("descriptor_shard")
@@ -50,28 +49,37 @@ class TestComputedShard:
         records = read_status(descriptor_shard["status"])
         assert [(r.molecule_id, r.stage, r.status) for r in records] == [
             ("demo_000", "descriptors", "ok"), ("demo_001", "descriptors", "ok")]
-        assert list(descriptors["molecule_id"]) == ["demo_000", "demo_001"]
+        assert [e.molecule_id for e in descriptors["entries"]] == ["demo_000", "demo_001"]
 
     def test_npz_follows_the_data_format_contract(self, descriptor_shard, descriptors):
-        assert set(descriptors) == set(NPZ_KEYS)
         with np.load(descriptor_shard["npz"], allow_pickle=False) as data:
-            assert sorted(data.files) == sorted(NPZ_KEYS)
-        assert descriptors["n_atoms"].tolist() == [3, 9]
-        assert descriptors["atom_ptr"].tolist() == [0, 3, 12]
-        assert descriptors["pair_ptr"].tolist() == [0, 3, 39]
-        assert descriptors["kd_atom_hartree"].shape == (12,)
-        assert descriptors["kd_pair_hartree"].shape == (39,)
-        assert str(descriptors["method"]) == "wb97x-d"
-        assert str(descriptors["basis"]) == "def2-svp"
-        assert np.all(descriptors["scf_iterations"] > 0)
-        assert np.all(descriptors["wall_s"] > 0)
+            assert data["n_atoms"].tolist() == [3, 9]
+            assert data["atom_ptr"].tolist() == [0, 3, 12]
+            assert data["n_bonds"].tolist() == [2, 8]  # the bonds of each graph, once
+            assert data["bond_index"].shape == (10, 2)
+            assert data["kd_nonbonded_hartree"].shape == (2,)
+            assert int(data["format_version"]) == 2
+        assert (descriptors["method"], descriptors["basis"]) == ("wb97x-d", "def2-svp")
+        for entry in descriptors["entries"]:
+            assert entry.scf_iterations > 0 and entry.wall_s > 0
+            assert entry.engine.startswith("psi4 ")
 
-    def test_sum_rule_holds_to_1e_8_hartree(self, descriptors):
-        for index in range(2):
-            m = molecule_descriptors(descriptors, index)
-            residual = m["kd_atom_hartree"].sum() + m["kd_pair_hartree"].sum()
-            residual -= m["kinetic_hartree"]
-            assert abs(residual) < 1e-8, m["molecule_id"]
+    def test_sum_rule_holds(self, descriptors):
+        for entry in descriptors["entries"]:
+            assert abs(entry.sum_rule_residual_hartree) < SUM_RULE_TOLERANCE_HARTREE
+
+    def test_bonded_kd_is_the_pair_kd_of_the_graph_bonds(self, descriptor_shard, geometry_shard):
+        """The stored KD of each bond is the pair KD Psi4 computed for those two atoms."""
+        raw = json.loads((descriptor_shard["workdir"] / "results" / "1.json").read_text())
+        with np.load(descriptor_shard["workdir"] / "results" / "1.npz") as arrays:
+            kd_pair = arrays["kd_pair_hartree"]
+        assert raw["job_id"] == "demo_001"
+        entries, _ = read_descriptors_npz(descriptor_shard["npz"])
+        ethanol = entries[1]
+        expected = kd_pair[pair_position(ethanol.bond_index[:, 0], ethanol.bond_index[:, 1], 9)]
+        np.testing.assert_array_equal(ethanol.kd_bond_hartree, expected)
+        assert ethanol.kd_nonbonded_hartree == pytest.approx(kd_pair.sum() - expected.sum(),
+                                                             abs=1e-12)
 
     def test_density_and_kinetic_matrix_share_the_ao_basis(self, descriptor_shard):
         # Independent of the partition: Tr(D S) = N electrons and Tr(D (K + V)) = Psi4's
@@ -83,24 +91,23 @@ class TestComputedShard:
             assert abs(raw["one_electron_residual_hartree"]) < 1e-5
 
     def test_virial_ratio_is_close_to_one(self, descriptors):
-        ratio = descriptors["kinetic_hartree"] / -descriptors["energy_hartree"]
-        assert np.all((ratio > 0.97) & (ratio < 1.01)), ratio
+        for entry in descriptors["entries"]:
+            assert 0.97 < entry.kinetic_hartree / -entry.energy_hartree < 1.01
 
     def test_energies_are_those_of_wb97x_d_def2_svp(self, descriptors):
-        water, ethanol = descriptors["energy_hartree"]
+        water, ethanol = (e.energy_hartree for e in descriptors["entries"])
         assert water == pytest.approx(-76.337, abs=5e-3)
         assert ethanol == pytest.approx(-154.876, abs=5e-3)
 
     def test_core_electrons_dominate_the_atomic_kinetic_energy(self, descriptors):
-        water = molecule_descriptors(descriptors, 0)
-        oxygen, h1, h2 = water["kd_atom_hartree"]
+        oxygen, h1, h2 = descriptors["entries"][0].kd_atom_hartree
         # By the virial theorem an O atom has T = -E(O) ~ 75 Eh, almost all of it in the core.
         assert oxygen > 70.0
         assert 0.0 < h1 < 2.0 and h1 == pytest.approx(h2, abs=0.05)
 
     def test_atom_order_is_preserved_from_smiles_through_xtb_to_psi4(self, geometry_shard,
                                                                      descriptor_shard):
-        ethanol = read_geometries(geometry_shard["sdf"])[1]
+        ethanol = read_geometry_sdf(geometry_shard["sdf"])[1].mol
         reference = Chem.AddHs(Chem.MolFromSmiles("CCO"))
         expected = [a.GetAtomicNum() for a in reference.GetAtoms()]
         assert [a.GetAtomicNum() for a in ethanol.GetAtoms()] == expected
@@ -112,11 +119,9 @@ class TestComputedShard:
                                    ethanol.GetConformer().GetPositions(), atol=1e-8)
 
 
-def _write_sdf(path, mols):
-    with Chem.SDWriter(str(path)) as writer:
-        for mol in mols:
-            writer.write(mol)
-    return path
+def _run(sdf, tmp_path, descriptors, **changes):  # noqa: ANN001, ANN003, ANN202
+    return run_descriptor_shard(sdf, tmp_path / "d.npz", tmp_path / "d.status.csv",
+                                {**descriptors, **changes})
 
 
 @pytest.mark.psi4
@@ -125,15 +130,14 @@ def _write_sdf(path, mols):
 @needs_xtb
 def test_scf_not_converged_is_recorded_and_nothing_is_written_for_it(tmp_path, geometry_shard,
                                                                      config):
-    water = read_geometries(geometry_shard["sdf"])[0]
-    sdf = _write_sdf(tmp_path / "w.sdf", [water])
-    settings = {**config["descriptors"], "maxiter": 2}
-    run_descriptor_shard(sdf, tmp_path / "d.npz", tmp_path / "d.status.csv", settings)
+    water = read_geometry_sdf(geometry_shard["sdf"])[0].mol
+    sdf = write_geometry_sdf(tmp_path / "w.sdf", [water])
+    _run(sdf, tmp_path, config["descriptors"], maxiter=2)
     (record,) = read_status(tmp_path / "d.status.csv")
     assert (record.molecule_id, record.status, record.reason) == (
         "demo_000", "failed", "scf_not_converged")
     assert "demo_000" in record.message
-    assert load_descriptors(tmp_path / "d.npz")["molecule_id"].shape == (0,)
+    assert read_descriptors_npz(tmp_path / "d.npz")[0] == []
 
 
 @pytest.mark.psi4
@@ -146,28 +150,23 @@ def test_a_psi4_error_fails_one_molecule_and_the_shard_goes_on(tmp_path, config)
     mols = []
     for name, mol in (("radical", radical), ("water", water)):
         Chem.AllChem.EmbedMolecule(mol, randomSeed=1)
-        mol.SetProp("_Name", name)
         mol.SetProp("molecule_id", name)
         mols.append(mol)
-    sdf = _write_sdf(tmp_path / "m.sdf", mols)
-    settings = {**config["descriptors"], "basis": "sto-3g", "method": "hf"}
-    run_descriptor_shard(sdf, tmp_path / "d.npz", tmp_path / "d.status.csv", settings)
+    sdf = write_geometry_sdf(tmp_path / "m.sdf", mols)
+    _run(sdf, tmp_path, config["descriptors"], basis="sto-3g", method="hf")
     records = {r.molecule_id: r for r in read_status(tmp_path / "d.status.csv")}
     assert records["radical"].status == "failed"
     assert records["radical"].reason == "psi4_failed"
     assert "radical" in records["radical"].message
     assert records["water"].status == "ok"
-    assert load_descriptors(tmp_path / "d.npz")["molecule_id"].tolist() == ["water"]
+    assert [e.molecule_id for e in read_descriptors_npz(tmp_path / "d.npz")[0]] == ["water"]
 
 
 def test_an_empty_geometry_shard_gives_an_empty_npz_without_running_psi4(tmp_path, config):
     (tmp_path / "g.sdf").write_text("")
     assert read_geometry_sdf(tmp_path / "g.sdf") == []
-    settings = {**config["descriptors"], "psi4_executable": str(tmp_path / "not-called")}
-    table = run_descriptor_shard(tmp_path / "g.sdf", tmp_path / "d.npz", tmp_path / "s.csv",
-                                 settings)
+    table = _run(tmp_path / "g.sdf", tmp_path, config["descriptors"],
+                 psi4_executable=str(tmp_path / "not-called"))
     assert table.records == []
-    arrays = load_descriptors(tmp_path / "d.npz")
-    assert set(arrays) == set(NPZ_KEYS)
-    assert arrays["atom_ptr"].tolist() == [0] and arrays["pair_ptr"].tolist() == [0]
-    assert arrays["kd_atom_hartree"].shape == (0,)
+    entries, meta = read_descriptors_npz(tmp_path / "d.npz")
+    assert entries == [] and meta["method"] == config["descriptors"]["method"]

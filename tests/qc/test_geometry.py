@@ -9,8 +9,20 @@ import pytest
 from qc_support import DEMO_ROWS, demo_row, needs_xtb, write_molecules_csv
 from rdkit import Chem
 
-from virialff.qc.geometry import read_geometries, run_geometry_shard
-from virialff.qc.status import read_status
+from virialff.formats.geometry_sdf import read_geometry_sdf
+from virialff.formats.status_table import read_status
+from virialff.qc.geometry import run_geometry_shard
+from virialff.qc.xtb import xtb_settings_from_config
+
+
+def read_geometries(path):  # noqa: ANN001, ANN201
+    return [record.mol for record in read_geometry_sdf(path)]
+
+
+def _run(csv_path, shard, tmp_path, geometry, seed=0):  # noqa: ANN001, ANN202
+    return run_geometry_shard(csv_path, shard, tmp_path / "g.sdf", tmp_path / "g.status.csv",
+                              xtb_settings_from_config(geometry), geometry["reoptimize_qmugs"],
+                              geometry["embed_max_attempts"], seed)
 
 pytestmark = [pytest.mark.xtb, needs_xtb]
 
@@ -46,8 +58,7 @@ def test_the_sdf_holds_the_ok_molecules_with_explicit_h_ids_and_xtb_energies(geo
 
 
 def test_an_empty_shard_writes_empty_outputs(tmp_path, molecules_csv, config):
-    table = run_geometry_shard(molecules_csv, "shard00099", tmp_path / "g.sdf",
-                               tmp_path / "g.status.csv", config["geometry"])
+    table = _run(molecules_csv, "shard00099", tmp_path, config["geometry"])
     assert table.records == []
     assert (tmp_path / "g.sdf").read_text() == ""
     assert read_status(tmp_path / "g.status.csv") == []
@@ -72,8 +83,7 @@ def test_an_xtb_failure_is_recorded_and_the_shard_goes_on(tmp_path, config):
             demo_row("demo_002", "methane", "C", "shard00000")]
     csv_path = write_molecules_csv(tmp_path / "molecules.csv", rows)
     geometry = {**config["geometry"], "xtb_executable": str(fake)}
-    run_geometry_shard(csv_path, "shard00000", tmp_path / "g.sdf", tmp_path / "g.status.csv",
-                       geometry)
+    _run(csv_path, "shard00000", tmp_path, geometry)
     records = {r.molecule_id: r for r in read_status(tmp_path / "g.status.csv")}
     assert records["demo_001"].status == "failed"
     assert records["demo_001"].reason == "xtb_failed"
@@ -95,11 +105,11 @@ def test_qmugs_geometries_pass_through_unchanged(tmp_path, geometry_shard, confi
     with Chem.SDWriter(str(sdf)) as writer:
         writer.write(qmugs)
     row = {"molecule_id": "CHEMBL545_conf00", "smiles": "CCO", "chembl_id": "CHEMBL545",
-           "conf_id": "0", "shard": "shard00000", "source": "qmugs", "source_path": str(sdf)}
+           "conf_id": "0", "split": "train", "shard": "shard00000", "source": "qmugs",
+           "source_path": str(sdf)}
     missing = {**row, "molecule_id": "CHEMBL1_conf00", "source_path": str(tmp_path / "none.sdf")}
     csv_path = write_molecules_csv(tmp_path / "molecules.csv", [row, missing])
-    run_geometry_shard(csv_path, "shard00000", tmp_path / "g.sdf", tmp_path / "g.status.csv",
-                       config["geometry"])
+    _run(csv_path, "shard00000", tmp_path, config["geometry"])
     (passed,) = read_geometries(tmp_path / "g.sdf")
     assert passed.GetProp("molecule_id") == "CHEMBL545_conf00"
     assert float(passed.GetProp("xtb_energy_hartree")) == pytest.approx(-11.3940001)
@@ -107,3 +117,20 @@ def test_qmugs_geometries_pass_through_unchanged(tmp_path, geometry_shard, confi
                                ethanol.GetConformer().GetPositions(), atol=1e-4)
     records = {r.molecule_id: r for r in read_status(tmp_path / "g.status.csv")}
     assert records["CHEMBL1_conf00"].reason == "missing_input"
+
+
+def test_a_proton_that_moves_in_the_optimisation_fails_the_molecule(tmp_path, config):
+    """Glycine as a zwitterion: GFN2-xTB in the gas phase moves the proton from N to O. The
+    geometry then belongs to neutral glycine, not to the input graph: topology_changed, with
+    the atoms named, and nothing written for it."""
+    rows = [demo_row("demo_000", "glycine zwitterion", "[NH3+]CC(=O)[O-]", "shard00000"),
+            demo_row("demo_001", "water", "O", "shard00000")]
+    csv_path = write_molecules_csv(tmp_path / "molecules.csv", rows)
+    _run(csv_path, "shard00000", tmp_path, config["geometry"])
+    records = {r.molecule_id: r for r in read_status(tmp_path / "g.status.csv")}
+    zwitterion = records["demo_000"]
+    assert (zwitterion.status, zwitterion.reason) == ("failed", "topology_changed")
+    assert "bond N1-H" in zwitterion.message and "broken" in zwitterion.message
+    assert "bond O" in zwitterion.message and "formed" in zwitterion.message
+    assert records["demo_001"].status == "ok"
+    assert [m.GetProp("molecule_id") for m in read_geometries(tmp_path / "g.sdf")] == ["demo_001"]

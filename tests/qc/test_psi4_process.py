@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qc_support import needs_psi4
+from qc_support import default_psi4_settings, needs_psi4
 
-from virialff.qc.psi4_process import Psi4Job, Psi4Settings, run_psi4_jobs
+from virialff.qc.psi4_process import Psi4Job, run_psi4_jobs
 
 WATER_SYMBOLS = ["O", "H", "H"]
 WATER_ANGSTROM = np.array([[0.0, 0.0, 0.1173], [0.0, 0.7572, -0.4692], [0.0, -0.7572, -0.4692]])
-SETTINGS = Psi4Settings(memory="500 MB", threads=1,
-                        options={"scf_type": "df", "e_convergence": 1e-8, "d_convergence": 1e-8})
+SETTINGS = default_psi4_settings(
+    memory="500 MB", threads=1,
+    options={"scf_type": "df", "e_convergence": 1e-8, "d_convergence": 1e-8})
 
 
 def water_job(job_id: str, **kwargs) -> Psi4Job:
@@ -50,7 +51,7 @@ def test_counterpoise_jobs_return_the_interaction_energy_and_psi4_variables():
 @pytest.mark.psi4
 @needs_psi4
 def test_a_timeout_fails_every_unfinished_job_with_a_reason():
-    slow = Psi4Settings(memory="500 MB", threads=1, timeout_s=1.0)
+    slow = default_psi4_settings(memory="500 MB", threads=1, timeout_s=1.0)
     # several seconds each, so neither can finish inside the limit however warm the machine is
     heavy = [
         Psi4Job(job_id, WATER_SYMBOLS, WATER_ANGSTROM, method="wb97x-d", basis="aug-cc-pvtz")
@@ -62,7 +63,7 @@ def test_a_timeout_fails_every_unfinished_job_with_a_reason():
 
 
 def test_a_missing_psi4_executable_fails_every_job_without_raising(tmp_path):
-    settings = Psi4Settings(executable=str(tmp_path / "no-psi4"))
+    settings = default_psi4_settings(executable=str(tmp_path / "no-psi4"))
     (result,) = run_psi4_jobs([water_job("w")], settings)
     assert not result.ok
     assert result.error_kind == "psi4_failed"

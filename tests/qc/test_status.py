@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from virialff.errors import MoleculeRejected
-from virialff.qc.status import (
+from virialff.formats.status_table import (
     STATUS_COLUMNS,
     StatusTable,
     count_by_reason,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qc_support import needs_xtb
+from qc_support import default_xtb_settings, needs_xtb
 
 from virialff.errors import MoleculeRejected
 from virialff.qc import xtb
+
+XTB = default_xtb_settings()
 
 
 @pytest.mark.parametrize(
@@ -43,8 +45,8 @@ def test_smiles_embedding_keeps_the_rdkit_atom_order_with_hydrogens_last():
 def test_optimisation_keeps_atom_order_and_lowers_the_energy():
     mol = xtb.molecule_from_smiles("CCO", "ethanol", seed=1, mmff_preoptimize=False)
     symbols, start = xtb.symbols_and_positions(mol)
-    start_energy = xtb.single_point(symbols, start, molecule_id="ethanol")
-    optimised, energy = xtb.optimize(symbols, start, molecule_id="ethanol")
+    start_energy = xtb.single_point(symbols, start, settings=XTB, molecule_id="ethanol")
+    optimised, energy = xtb.optimize(symbols, start, settings=XTB, molecule_id="ethanol")
     assert optimised.shape == start.shape
     assert energy <= start_energy + 1e-8
     assert -12.0 < energy < -11.0  # GFN2-xTB ethanol is about -11.39 Eh
@@ -62,8 +64,8 @@ def test_complexes_are_just_more_atoms():
     water = np.array([[0.0, 0.0, 0.1173], [0.0, 0.7572, -0.4692], [0.0, -0.7572, -0.4692]])
     dimer = np.vstack([water, water + [0.0, 0.0, 3.0]])
     symbols = ["O", "H", "H"] * 2
-    e_monomer = xtb.single_point(symbols[:3], water)
-    e_dimer = xtb.single_point(symbols, dimer)
+    e_monomer = xtb.single_point(symbols[:3], water, settings=XTB)
+    e_dimer = xtb.single_point(symbols, dimer, settings=XTB)
     interaction_kcal_mol = (e_dimer - 2 * e_monomer) * 627.5094740631
     assert -10.0 < interaction_kcal_mol < 1.0
 
@@ -73,7 +75,7 @@ def test_a_failing_xtb_raises_xtb_failed_with_its_output(tmp_path):
     fake = tmp_path / "xtb"
     fake.write_text("#!/bin/sh\necho 'fake xtb: abnormal termination' >&2\nexit 3\n")
     fake.chmod(0o755)
-    settings = xtb.XtbSettings(executable=str(fake))
+    settings = default_xtb_settings(executable=str(fake))
     with pytest.raises(MoleculeRejected) as caught:
         xtb.optimize(["H", "H"], [[0, 0, 0], [0, 0, 0.74]], settings=settings, molecule_id="h2")
     assert caught.value.reason == "xtb_failed"
@@ -82,7 +84,7 @@ def test_a_failing_xtb_raises_xtb_failed_with_its_output(tmp_path):
 
 
 def test_a_missing_xtb_executable_is_an_xtb_failure_not_a_crash(tmp_path):
-    settings = xtb.XtbSettings(executable=str(tmp_path / "no-such-xtb"))
+    settings = default_xtb_settings(executable=str(tmp_path / "no-such-xtb"))
     with pytest.raises(MoleculeRejected, match="not found") as caught:
         xtb.single_point(["H", "H"], [[0, 0, 0], [0, 0, 0.74]], settings=settings)
     assert caught.value.reason == "xtb_failed"

@@ -15,6 +15,7 @@ SMALL_TRAINING = {
         "batch_size": 4,
         "learning_rate": 3.0e-3,
         "epochs": 4,
+        "early_stopping_patience": None,
     },
     "potential": {
         **SMALL_MODEL_CONFIG["potential"],
@@ -25,6 +26,7 @@ SMALL_TRAINING = {
         "lr_decay_every_epochs": 2,
         "epochs": 4,
         "coordinate_noise_angstrom": 0.005,
+        "early_stopping_patience": None,
     },
 }
 
@@ -39,3 +41,25 @@ def small_config(**changes) -> dict:  # noqa: ANN003
     for section, values in changes.items():
         training[section].update(values)
     return {"seed": 123, "run_name": "test", "data_scale": "custom", "training": training}
+
+
+def embed(dataset, output, history, config, **options):  # noqa: ANN001, ANN003, ANN201
+    """Stage 1 with the settings of a workflow-like ``config`` (as the rule passes them)."""
+    from virialff.train.stages import train_embedding
+
+    return train_embedding(dataset, output, history, settings=config["training"]["embedding"],
+                           seed=config["seed"], device=config["training"]["device"], **options)
+
+
+def potential(dataset, output, history, config, target, embedding_path=None,  # noqa: ANN001
+              **options):  # noqa: ANN003, ANN201
+    """Stage 2 with the settings of ``config``: on the frozen stage-1 model when
+    ``embedding_path`` is given, else with embeddings learned from scratch."""
+    from virialff.model.potential_model import EMBEDDING_KEYS
+    from virialff.train.stages import train_potential
+
+    sizes = {k: config["training"]["embedding"][k] for k in EMBEDDING_KEYS}
+    return train_potential(dataset, output, history, target=target,
+                           settings=config["training"]["potential"], seed=config["seed"],
+                           device=config["training"]["device"], embedding_path=embedding_path,
+                           embedding_sizes=None if embedding_path else sizes, **options)

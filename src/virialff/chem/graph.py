@@ -10,8 +10,13 @@ Conventions (shapes: A atoms, B directed bonds, P atom pairs, M molecules):
 - ``bond_index`` [2, B]: every covalent bond twice (i→j and j→i), for message passing.
 - ``bond_type`` [B]: 0 single, 1 double, 2 triple, 3 aromatic (:data:`BOND_TYPES`).
 - ``pair_index`` [2, P]: every atom pair i < j of one molecule or complex (all pairs; pairs in
-  different fragments of a complex are included and are non-bonded).
+  different fragments of a complex are included and are non-bonded), in row-major order.
 - ``pair_type`` [P]: 0 for non-bonded pairs, ``1 + bond_type`` for covalently bonded pairs.
+
+Pairs are not stored: :func:`molecule_pairs` derives them from the atom offsets and the bonds
+(vectorised), in :func:`collate` and again in :func:`select_molecules` for a batch cut from a
+data set stored without them (:meth:`GraphBatch.without_pairs`), so a data set costs memory in
+its atoms and bonds only (a QMugs-sized molecule has ~1,200 pairs but ~50 atoms).
 - positions in Å; energies in kcal/mol.
 """
 
@@ -82,6 +87,24 @@ def check_neutral_closed_shell(mol, molecule_id: str) -> None:  # noqa: ANN001 -
         )
 
 
+def check_explicit_hydrogens(mol, molecule_id: str) -> None:  # noqa: ANN001 - rdkit Mol
+    """Reject a molecule whose hydrogens are implicit (an SDF or SMILES without H atoms).
+
+    The potential needs every hydrogen as an atom with coordinates; a molecule read without
+    them would get a number that is thousands of kcal/mol off.
+    """
+    missing = [f"{a.GetSymbol()}{a.GetIdx() + 1}" for a in mol.GetAtoms()
+               if a.GetNumImplicitHs() or a.GetNumExplicitHs()]
+    if missing:
+        shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
+        raise MoleculeRejected(
+            molecule_id, "missing_hydrogens",
+            f"atoms {shown} carry implicit hydrogens; give every hydrogen as an atom with "
+            "coordinates, e.g. mol = Chem.AddHs(mol, addCoords=True) in RDKit or "
+            "obabel -h for a file",
+        )
+
+
 def check_elements(mol, molecule_id: str) -> None:  # noqa: ANN001 - rdkit Mol
     """Reject molecules with elements outside :data:`SUPPORTED_ELEMENTS`."""
     bad = sorted({a.GetSymbol() for a in mol.GetAtoms()} - set(SUPPORTED_ELEMENTS))
@@ -124,10 +147,26 @@ def graph_from_rdkit(
 
     Atom order is RDKit's atom order. Several fragments (a complex) are allowed; bonds come
     from each fragment's own covalent graph, so every inter-fragment pair is non-bonded.
+
+    Raises:
+        MoleculeRejected: ``unsupported_bond`` for a bond type outside :data:`BOND_TYPES`
+            (dative, quadruple, ...), which has no feature of its own.
     """
     from rdkit import Chem
 
     check_elements(mol, molecule_id)
+    # Before the closed-shell check: RDKit gives the acceptor of a dative bond unpaired
+    # electrons, and "unsupported_bond" is the cause worth reporting.
+    bond_names = [str(bond.GetBondType()).split(".")[-1] for bond in mol.GetBonds()]
+    for bond, name in zip(mol.GetBonds(), bond_names, strict=True):
+        if name not in BOND_TYPES:
+            i, j = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
+            raise MoleculeRejected(
+                molecule_id, "unsupported_bond",
+                f"bond {i}-{j} ({mol.GetAtomWithIdx(i).GetSymbol()}-"
+                f"{mol.GetAtomWithIdx(j).GetSymbol()}) is of RDKit type {name}; the featuriser "
+                f"knows {', '.join(BOND_TYPES)} only",
+            )
     check_neutral_closed_shell(mol, molecule_id)
     if mol.GetNumConformers() == 0:
         raise MoleculeRejected(molecule_id, "missing_input", "molecule has no 3D coordinates")
@@ -135,9 +174,8 @@ def graph_from_rdkit(
     check_geometry(positions, molecule_id)
     elements = np.array([element_index(a.GetSymbol()) for a in mol.GetAtoms()], dtype=np.int64)
     begin, end, kinds = [], [], []
-    for bond in mol.GetBonds():
-        name = str(bond.GetBondType()).split(".")[-1]
-        kind = BOND_TYPES.index(name) if name in BOND_TYPES else 0
+    for bond, name in zip(mol.GetBonds(), bond_names, strict=True):
+        kind = BOND_TYPES.index(name)
         i, j = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
         begin += [i, j]
         end += [j, i]
@@ -171,13 +209,14 @@ class GraphBatch:
     bond_index: object  # [2, B], global atom indices
     bond_type: object  # [B]
     bond_molecule: object  # [B]
-    pair_index: object  # [2, P], global atom indices
-    pair_type: object  # [P]
-    pair_molecule: object  # [P]
+    pair_index: object  # [2, P], global atom indices (None when stored without pairs)
+    pair_type: object  # [P] (or None)
+    pair_molecule: object  # [P] (or None)
     atom_ptr: object  # [M + 1]
     bond_ptr: object  # [M + 1]
-    pair_ptr: object  # [M + 1]
+    pair_ptr: object  # [M + 1] (or None)
     element_counts: object  # [M, N_ELEMENTS]
+    n_fragments: object  # [M] covalent fragments (molecules) per graph
     molecule_targets: dict = field(default_factory=dict)
     atom_targets: dict = field(default_factory=dict)
     bond_targets: dict = field(default_factory=dict)
@@ -202,9 +241,63 @@ class GraphBatch:
         """Plain dict for ``torch.save`` (no pickled classes)."""
         return dict(self.__dict__)
 
+    def without_pairs(self) -> GraphBatch:
+        """The same batch without the pair arrays (for storage; see the module docstring)."""
+        return GraphBatch(**{**self.__dict__, "pair_index": None, "pair_type": None,
+                             "pair_molecule": None, "pair_ptr": None})
+
+    def with_pairs(self) -> GraphBatch:
+        """The batch with its pair arrays (derived from atoms and bonds when absent)."""
+        if self.pair_index is not None:
+            return self
+        pair_index, pair_type, pair_molecule, pair_ptr = molecule_pairs(
+            self.atom_ptr, self.bond_index, self.bond_type)
+        return GraphBatch(**{**self.__dict__, "pair_index": pair_index, "pair_type": pair_type,
+                             "pair_molecule": pair_molecule, "pair_ptr": pair_ptr})
+
     @classmethod
     def from_state_dict(cls, state: dict) -> GraphBatch:
         return cls(**state)
+
+
+def molecule_pairs(atom_ptr, bond_index, bond_type):  # noqa: ANN001, ANN201 - tensors
+    """Every pair i < j within each molecule, in row-major order, without a Python loop.
+
+    Args:
+        atom_ptr: [M + 1] atom offsets of the molecules.
+        bond_index: [2, B] bonds (global atom indices, either or both directions).
+        bond_type: [B] bond type index of each bond (:data:`BOND_TYPES`).
+
+    Returns:
+        ``pair_index`` [2, P], ``pair_type`` [P] (0 non-bonded, 1 + bond type if bonded),
+        ``pair_molecule`` [P] and ``pair_ptr`` [M + 1], on ``atom_ptr``'s device.
+    """
+    import torch
+
+    device = atom_ptr.device
+    sizes = atom_ptr[1:] - atom_ptr[:-1]
+    n_atoms = int(atom_ptr[-1])
+    owner = torch.repeat_interleave(torch.arange(sizes.numel(), device=device), sizes)
+    local = torch.arange(n_atoms, device=device) - atom_ptr[:-1][owner]
+    row_length = sizes[owner] - 1 - local  # pairs (i, j > i) that start at atom i
+    first = torch.repeat_interleave(torch.arange(n_atoms, device=device), row_length)
+    row_start = torch.cumsum(row_length, 0) - row_length
+    offset = torch.arange(first.numel(), device=device) - torch.repeat_interleave(
+        row_start, row_length)
+    second = first + 1 + offset
+    pair_ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long, device=device)
+    pair_ptr[1:] = torch.cumsum(sizes * (sizes - 1) // 2, 0)
+    pair_type = torch.zeros(first.numel(), dtype=torch.long, device=device)
+    if bond_index.numel():
+        low = torch.minimum(bond_index[0], bond_index[1])
+        high = torch.maximum(bond_index[0], bond_index[1])
+        bond_key, order = torch.sort(low * n_atoms + high)
+        pair_key = first * n_atoms + second
+        position = torch.searchsorted(bond_key, pair_key).clamp(max=bond_key.numel() - 1)
+        bonded = bond_key[position] == pair_key
+        pair_type[bonded] = bond_type[order[position[bonded]]] + 1
+    return torch.stack([first, second]), pair_type, owner[first] if first.numel() else (
+        first.clone()), pair_ptr
 
 
 def _offsets(sizes):  # noqa: ANN001, ANN202
@@ -226,11 +319,8 @@ def collate(graphs: list[MolecularGraph], dtype=None) -> GraphBatch:  # noqa: AN
     dtype = dtype or torch.get_default_dtype()
     atom_sizes = [g.n_atoms for g in graphs]
     bond_sizes = [g.bond_index.shape[1] for g in graphs]
-    pairs = [g.pairs() for g in graphs]
-    pair_sizes = [p[0].shape[1] for p in pairs]
-    atom_ptr, bond_ptr, pair_ptr = _offsets(atom_sizes), _offsets(bond_sizes), _offsets(pair_sizes)
+    atom_ptr, bond_ptr = _offsets(atom_sizes), _offsets(bond_sizes)
     atom_shift = np.repeat(atom_ptr[:-1].numpy(), bond_sizes)
-    pair_shift = np.repeat(atom_ptr[:-1].numpy(), pair_sizes)
     molecule_range = np.arange(len(graphs))
 
     def cat(arrays, axis=0):  # noqa: ANN001, ANN202
@@ -252,7 +342,10 @@ def collate(graphs: list[MolecularGraph], dtype=None) -> GraphBatch:  # noqa: AN
             raise ValueError(f"target {key!r} is neither per molecule, per atom nor per bond")
 
     bond_index = cat([g.bond_index for g in graphs], axis=1).reshape(2, -1) + atom_shift
-    pair_index = cat([p[0] for p in pairs], axis=1).reshape(2, -1) + pair_shift
+    bond_index = torch.as_tensor(bond_index, dtype=torch.long)
+    bond_type = torch.as_tensor(cat([g.bond_type for g in graphs]), dtype=torch.long)
+    pair_index, pair_type, pair_molecule, pair_ptr = molecule_pairs(atom_ptr, bond_index,
+                                                                    bond_type)
     return GraphBatch(
         molecule_ids=[g.molecule_id for g in graphs],
         element_index=torch.as_tensor(cat([g.element_index for g in graphs]), dtype=torch.long),
@@ -260,18 +353,21 @@ def collate(graphs: list[MolecularGraph], dtype=None) -> GraphBatch:  # noqa: AN
             cat([g.positions_angstrom for g in graphs]).reshape(-1, 3), dtype=dtype
         ),
         atom_molecule=torch.as_tensor(np.repeat(molecule_range, atom_sizes), dtype=torch.long),
-        bond_index=torch.as_tensor(bond_index, dtype=torch.long),
-        bond_type=torch.as_tensor(cat([g.bond_type for g in graphs]), dtype=torch.long),
+        bond_index=bond_index,
+        bond_type=bond_type,
         bond_molecule=torch.as_tensor(np.repeat(molecule_range, bond_sizes), dtype=torch.long),
-        pair_index=torch.as_tensor(pair_index, dtype=torch.long),
-        pair_type=torch.as_tensor(cat([p[1] for p in pairs]), dtype=torch.long),
-        pair_molecule=torch.as_tensor(np.repeat(molecule_range, pair_sizes), dtype=torch.long),
+        pair_index=pair_index,
+        pair_type=pair_type,
+        pair_molecule=pair_molecule,
         atom_ptr=atom_ptr,
         bond_ptr=bond_ptr,
         pair_ptr=pair_ptr,
         element_counts=torch.as_tensor(
             np.stack([g.element_counts() for g in graphs]) if graphs else np.zeros((0, N_ELEMENTS)),
             dtype=dtype,
+        ),
+        n_fragments=torch.as_tensor(
+            [int(g.fragment_index.max()) + 1 if g.n_atoms else 0 for g in graphs], dtype=dtype
         ),
         molecule_targets=molecule_targets,
         atom_targets=atom_targets,
@@ -293,33 +389,41 @@ def _ranges(ptr, selected):  # noqa: ANN001, ANN202
 
 
 def select_molecules(batch: GraphBatch, selected) -> GraphBatch:  # noqa: ANN001
-    """The sub-batch of molecules ``selected`` (a LongTensor of molecule indices), vectorised."""
+    """The sub-batch of molecules ``selected`` (a LongTensor of molecule indices), vectorised.
+
+    A batch stored without pairs (:meth:`GraphBatch.without_pairs`) gives a sub-batch with its
+    pairs derived again (:func:`molecule_pairs`), in the same order as :func:`collate`'s.
+    """
     import torch
 
     selected = torch.as_tensor(selected, dtype=torch.long, device=batch.atom_ptr.device)
     atoms, atom_ptr, atom_owner = _ranges(batch.atom_ptr, selected)
     bonds, bond_ptr, bond_owner = _ranges(batch.bond_ptr, selected)
-    pairs, pair_ptr, pair_owner = _ranges(batch.pair_ptr, selected)
     old_start = batch.atom_ptr[selected]
     bond_shift = (atom_ptr[:-1] - old_start)[bond_owner]
-    pair_shift = (atom_ptr[:-1] - old_start)[pair_owner]
-    ids = [batch.molecule_ids[i] for i in selected.tolist()]
-    return GraphBatch(
-        molecule_ids=ids,
+    pair_fields = {"pair_index": None, "pair_type": None, "pair_molecule": None,
+                   "pair_ptr": None}
+    if batch.pair_index is not None:
+        pairs, pair_ptr, pair_owner = _ranges(batch.pair_ptr, selected)
+        pair_shift = (atom_ptr[:-1] - old_start)[pair_owner]
+        pair_fields = {"pair_index": batch.pair_index[:, pairs] + pair_shift,
+                       "pair_type": batch.pair_type[pairs], "pair_molecule": pair_owner,
+                       "pair_ptr": pair_ptr}
+    sub = GraphBatch(
+        molecule_ids=[batch.molecule_ids[i] for i in selected.tolist()],
         element_index=batch.element_index[atoms],
         positions_angstrom=batch.positions_angstrom[atoms],
         atom_molecule=atom_owner,
         bond_index=batch.bond_index[:, bonds] + bond_shift,
         bond_type=batch.bond_type[bonds],
         bond_molecule=bond_owner,
-        pair_index=batch.pair_index[:, pairs] + pair_shift,
-        pair_type=batch.pair_type[pairs],
-        pair_molecule=pair_owner,
         atom_ptr=atom_ptr,
         bond_ptr=bond_ptr,
-        pair_ptr=pair_ptr,
         element_counts=batch.element_counts[selected],
+        n_fragments=batch.n_fragments[selected],
         molecule_targets={k: v[selected] for k, v in batch.molecule_targets.items()},
         atom_targets={k: v[atoms] for k, v in batch.atom_targets.items()},
         bond_targets={k: v[bonds] for k, v in batch.bond_targets.items()},
+        **pair_fields,
     )
+    return sub.with_pairs()

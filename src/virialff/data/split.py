@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-SPLITS: tuple[str, ...] = ("train", "val", "test")
+from virialff.formats.molecules_csv import SPLITS
 
 
 def split_sizes(

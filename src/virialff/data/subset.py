@@ -3,20 +3,26 @@
 Produces ``results/dataset/molecules.csv``, ``split.json``, ``subset.status.csv`` and
 ``subset.summary.json`` (formats in ``docs/data-formats.md``). Order of work:
 
-1. candidates from the demo CSV (:mod:`virialff.data.demo`) or the QMugs index
-   (:mod:`virialff.data.qmugs`), grouped by molecule (all conformers of one ChEMBL id);
+1. candidates from the demo CSV (:mod:`virialff.data.demo`), the QMugs index
+   (:mod:`virialff.data.qmugs`) or the reference set (:mod:`virialff.data.reference`),
+   grouped by molecule (all conformers of one compound);
 2. molecules are visited in a seeded random order (sorted order when every molecule is
    kept); each is checked (SMILES parses, allowed elements, neutral, closed shell; failures
-   go to the status table with a reason from :data:`virialff.errors.REASONS`) and filtered by
-   heavy-atom count, until ``subset.n_molecules`` have passed;
+   go to the status table with a reason from :data:`virialff.errors.REASONS`), filtered by
+   heavy-atom count and de-duplicated by the stereo-insensitive
+   :func:`virialff.chem.identity.canonical_key` (the first molecule of a key is kept), until
+   ``subset.n_molecules`` have passed. Every input row ends up in the status table by id:
+   ``ok``, ``failed`` with its reason, or ``skipped`` (``outside_size_range``, ``duplicate``
+   naming the molecule it duplicates);
 3. the first ``qmugs.conformers_per_molecule`` conformers (lowest ``CONF_ID``) are kept;
-4. the split is drawn by molecule (:mod:`virialff.data.split`); rows are sorted by id and cut
-   into consecutive shards of ``sharding.molecules_per_shard`` rows.
+4. the split is drawn by molecule (:mod:`virialff.data.split`), or taken from the source when
+   it fixes one (the reference set); rows are sorted by id and cut into consecutive shards of
+   ``sharding.molecules_per_shard`` rows, or keep the source's shards (the reference set,
+   whose shards are the units of its DFT cache).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -28,22 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from virialff.data.split import SPLITS, split_groups
+from virialff.chem.identity import canonical_key
+from virialff.data.split import split_groups
 from virialff.errors import MoleculeRejected
+from virialff.formats.molecules_csv import SPLITS, shard_name, write_molecules_csv
 
 log = logging.getLogger("virialff.data.subset")
 
 STAGE = "subset"
-#: Columns every ``molecules.csv`` has; QMugs rows add :data:`qmugs.REFERENCE_ENERGY_TAGS`.
-MOLECULE_COLUMNS: tuple[str, ...] = (
-    "molecule_id", "name", "smiles", "chembl_id", "conf_id", "n_heavy_atoms", "split", "shard",
-    "source", "source_path",
-)
-
-
-def shard_name(index: int) -> str:
-    """``3`` → ``shard00003`` (the names of ``rules/common.smk`` SHARDS)."""
-    return f"shard{index:05d}"
 
 
 @dataclass
@@ -59,6 +57,8 @@ class Candidate:
     source: str
     source_path: str
     extra: dict[str, str] = field(default_factory=dict)
+    split: str = ""  # fixed by the source (reference set), else drawn by the subset
+    shard: str = ""  # fixed by the source (reference set), else assigned by the subset
 
 
 def check_molecule(
@@ -138,16 +138,22 @@ def _smiles_from_sdf(candidate: Candidate) -> str:
     return Chem.MolToSmiles(Chem.RemoveHs(conformer.mol))
 
 
-def load_candidates(config: dict[str, Any]) -> dict[str, list[Candidate]]:
-    """``{group_id: [Candidate, ...]}`` for ``config['source']`` (conformers by CONF_ID)."""
-    if config["source"] == "demo":
+def load_candidates(source: str, source_settings: dict[str, Any]) -> dict[str, list[Candidate]]:
+    """``{group_id: [Candidate, ...]}`` (conformers in order) for ``source``: ``demo``
+    (``source_settings`` = the ``demo`` section), ``qmugs`` (the ``qmugs`` section) or
+    ``reference`` (the ``reference`` section)."""
+    if source == "demo":
         from virialff.data.demo import demo_candidates
 
-        return demo_candidates(config["demo"]["molecules_csv"])
+        return demo_candidates(source_settings["molecules_csv"])
+    if source == "reference":
+        from virialff.data.reference import reference_candidates
+
+        return reference_candidates(source_settings["root"])
     from virialff.data.qmugs import SUMMARY_ENERGY_COLUMNS, index_qmugs, qmugs_molecule_id
 
     groups: dict[str, list[Candidate]] = {}
-    for chembl_id, rows in index_qmugs(config["qmugs"]["root"]).items():
+    for chembl_id, rows in index_qmugs(source_settings["root"]).items():
         groups[chembl_id] = [
             Candidate(
                 group_id=chembl_id,
@@ -172,24 +178,50 @@ class SubsetResult:
 
     rows: list[dict[str, Any]]
     split: dict[str, Any]
-    status: Any  # virialff.qc.status.StatusTable
+    status: Any  # virialff.formats.status_table.StatusTable
     summary: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class SubsetSettings:
+    """What the subset stage depends on (the ``filters``, ``subset``, ``split`` and
+    ``sharding`` sections, the seed, and ``qmugs.conformers_per_molecule``)."""
+
+    elements: tuple[str, ...]
+    min_heavy_atoms: int
+    max_heavy_atoms: int
+    n_molecules: int | None
+    split_fractions: dict[str, float]
+    split_counts: dict[str, int] | None
+    molecules_per_shard: int
+    seed: int
+    conformers_per_molecule: int
+
+    @classmethod
+    def from_sections(cls, filters: dict, subset: dict, split: dict, sharding: dict, seed: int,
+                      conformers_per_molecule: int) -> SubsetSettings:
+        return cls(
+            elements=tuple(filters["elements"]), min_heavy_atoms=int(filters["min_heavy_atoms"]),
+            max_heavy_atoms=int(filters["max_heavy_atoms"]), n_molecules=subset["n_molecules"],
+            split_fractions={s: float(split[s]) for s in SPLITS},
+            split_counts=split.get("counts"),
+            molecules_per_shard=int(sharding["molecules_per_shard"]), seed=int(seed),
+            conformers_per_molecule=int(conformers_per_molecule),
+        )
+
+
 def select_subset(
-    groups: dict[str, list[Candidate]], config: dict[str, Any], n_shards: int | None = None
+    groups: dict[str, list[Candidate]], settings: SubsetSettings, n_shards: int | None = None,
+    source: str = "",
 ) -> SubsetResult:
-    """Check, filter, subsample, split and shard the candidate molecules (see module doc)."""
+    """Check, filter, de-duplicate, subsample, split and shard the candidates (module doc)."""
     from rdkit import Chem
 
-    from virialff.qc.status import StatusTable
+    from virialff.formats.status_table import StatusTable
 
-    filters = config["filters"]
-    n_wanted = config["subset"]["n_molecules"]
-    per_molecule = config["qmugs"]["conformers_per_molecule"] if config["source"] == "qmugs" else 1
-    per_shard = config["sharding"]["molecules_per_shard"]
-    seed = int(config["seed"])
-
+    n_wanted = settings.n_molecules
+    per_shard = settings.molecules_per_shard
+    seed = settings.seed
     group_ids = sorted(groups)
     if n_wanted:
         order = [group_ids[i] for i in np.random.default_rng(seed).permutation(len(group_ids))]
@@ -197,19 +229,20 @@ def select_subset(
         order = group_ids
     status = StatusTable(STAGE)
     rejected: Counter[str] = Counter()
-    outside_range = 0
-    selected: list[tuple[Candidate, str, int]] = []
+    skipped: Counter[str] = Counter()
+    kept_by_key: dict[str, str] = {}
+    selected: list[tuple[Candidate, str, str, int]] = []
     n_selected_groups = n_seen = 0
     for group_id in order:
         if n_wanted and n_selected_groups >= n_wanted:
             break
         n_seen += 1
-        conformers = groups[group_id][:per_molecule]
+        conformers = groups[group_id][:settings.conformers_per_molecule]
         first = conformers[0]
         start = time.perf_counter()
         try:
             smiles = first.smiles if first.smiles is not None else _smiles_from_sdf(first)
-            mol = check_molecule(first.molecule_id, first.name, smiles, filters["elements"])
+            mol = check_molecule(first.molecule_id, first.name, smiles, settings.elements)
         except MoleculeRejected as error:
             rejected[error.reason] += 1
             for conformer in conformers:
@@ -218,9 +251,23 @@ def select_subset(
                               time.perf_counter() - start)
             continue
         n_heavy = mol.GetNumHeavyAtoms()
-        if not filters["min_heavy_atoms"] <= n_heavy <= filters["max_heavy_atoms"]:
-            outside_range += 1
+        if not settings.min_heavy_atoms <= n_heavy <= settings.max_heavy_atoms:
+            skipped["outside_size_range"] += 1
+            for conformer in conformers:
+                status.skipped(conformer.molecule_id, "outside_size_range",
+                               f"molecule {conformer.molecule_id}: {n_heavy} heavy atoms, outside "
+                               f"filters [{settings.min_heavy_atoms}, "
+                               f"{settings.max_heavy_atoms}]")
             continue
+        key = canonical_key(mol)
+        if key in kept_by_key:
+            skipped["duplicate"] += 1
+            for conformer in conformers:
+                status.skipped(conformer.molecule_id, "duplicate",
+                               f"molecule {conformer.molecule_id}: duplicate of "
+                               f"{kept_by_key[key]} (same stereo-insensitive key {key})")
+            continue
+        kept_by_key[key] = first.molecule_id
         canonical = Chem.MolToSmiles(mol)
         n_selected_groups += 1
         readable = [first]
@@ -237,42 +284,54 @@ def select_subset(
             readable.append(conformer)
         for conformer in readable:
             status.ok(conformer.molecule_id, time.perf_counter() - start)
-            selected.append((conformer, canonical, n_heavy))
+            selected.append((conformer, canonical, key, n_heavy))
 
     selected.sort(key=lambda item: (item[0].group_id, item[0].conf_id))
-    chosen_groups = sorted({c.group_id for c, _, _ in selected})
-    split_cfg = config["split"]
-    split = split_groups(chosen_groups, split_cfg, seed + 1, split_cfg.get("counts"))
+    chosen_groups = sorted({c.group_id for c, _, _, _ in selected})
+    given = {c.group_id: c.split for c, _, _, _ in selected if c.split}
+    if given and len(given) == len(chosen_groups):
+        split = {name: sorted(g for g, s in given.items() if s == name) for name in SPLITS}
+        split_origin = "source"
+    else:
+        split = split_groups(chosen_groups, settings.split_fractions, seed + 1,
+                             settings.split_counts)
+        split_origin = "drawn"
     split_of = {g: name for name in SPLITS for g in split[name]}
 
-    if n_shards is not None and len(selected) > n_shards * per_shard:
+    fixed_shards = all(c.shard for c, _, _, _ in selected) and bool(selected)
+    if not fixed_shards and n_shards is not None and len(selected) > n_shards * per_shard:
         raise RuntimeError(
             f"{len(selected)} rows need {math.ceil(len(selected) / per_shard)} shards but the "
             f"workflow fixed {n_shards} at DAG time; the bound in rules/common.smk is wrong"
         )
-    extra_columns = sorted({k for c, _, _ in selected for k in c.extra})
+    extra_columns = sorted({k for c, _, _, _ in selected for k in c.extra})
     rows = []
-    for index, (candidate, smiles, n_heavy) in enumerate(selected):
+    for index, (candidate, smiles, key, n_heavy) in enumerate(selected):
         row = {
-            "molecule_id": candidate.molecule_id, "name": candidate.name, "smiles": smiles,
-            "chembl_id": candidate.chembl_id, "conf_id": candidate.conf_id,
+            "molecule_id": candidate.molecule_id, "group_id": candidate.group_id,
+            "name": candidate.name, "smiles": smiles,
+            "canonical_key": key, "chembl_id": candidate.chembl_id, "conf_id": candidate.conf_id,
             "n_heavy_atoms": n_heavy, "split": split_of[candidate.group_id],
-            "shard": shard_name(index // per_shard), "source": candidate.source,
-            "source_path": candidate.source_path,
+            "shard": candidate.shard if fixed_shards else shard_name(index // per_shard),
+            "source": candidate.source, "source_path": candidate.source_path,
         }
         row.update({k: candidate.extra.get(k, "") for k in extra_columns})
         rows.append(row)
+    if fixed_shards:
+        rows.sort(key=lambda r: (r["shard"], r["molecule_id"]))
 
     split_json = {
         "seed": seed + 1,
-        "group_by": "chembl_id" if config["source"] == "qmugs" else "molecule_id",
-        "fractions": {s: split_cfg[s] for s in SPLITS},
+        "origin": split_origin,
+        "group_by": "chembl_id" if source == "qmugs" else "molecule",
+        "fractions": dict(settings.split_fractions),
         "counts": {s: len(split[s]) for s in SPLITS},
         "n_rows": {s: sum(1 for r in rows if r["split"] == s) for s in SPLITS},
         **split,
     }
+    n_shards_used = len({r["shard"] for r in rows})
     summary = {
-        "source": config["source"],
+        "source": source,
         "seed": seed,
         "n_molecules_available": len(group_ids),
         "n_molecules_seen": n_seen,
@@ -280,13 +339,16 @@ def select_subset(
         "n_rows_selected": len(rows),
         "n_molecules_rejected": int(sum(rejected.values())),
         "rejected_by_reason": dict(sorted(rejected.items())),
-        "n_molecules_outside_heavy_atom_range": outside_range,
-        "heavy_atom_range": [filters["min_heavy_atoms"], filters["max_heavy_atoms"]],
+        "n_molecules_skipped": int(sum(skipped.values())),
+        "skipped_by_reason": dict(sorted(skipped.items())),
+        "n_molecules_outside_heavy_atom_range": skipped["outside_size_range"],
+        "n_duplicates": skipped["duplicate"],
+        "heavy_atom_range": [settings.min_heavy_atoms, settings.max_heavy_atoms],
         "n_molecules_requested": n_wanted,
-        "conformers_per_molecule": per_molecule,
+        "conformers_per_molecule": settings.conformers_per_molecule,
         "molecules_per_shard": per_shard,
-        "n_shards": n_shards if n_shards is not None else math.ceil(len(rows) / per_shard),
-        "n_shards_used": math.ceil(len(rows) / per_shard),
+        "n_shards": n_shards if n_shards is not None else n_shards_used,
+        "n_shards_used": n_shards_used,
     }
     if n_wanted and n_selected_groups < n_wanted:
         log.warning("only %d of the %d requested molecules passed the checks and filters",
@@ -294,20 +356,10 @@ def select_subset(
     return SubsetResult(rows, split_json, status, summary)
 
 
-def write_molecules_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
-    """Write ``molecules.csv`` (header only when there are no rows)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    extra = [k for k in (rows[0] if rows else {}) if k not in MOLECULE_COLUMNS]
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*MOLECULE_COLUMNS, *extra])
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def run_subset(
-    config: dict[str, Any],
+    source: str,
+    source_settings: dict[str, Any],
+    settings: SubsetSettings,
     molecules_csv: str | Path,
     split_json: str | Path,
     status_csv: str | Path,
@@ -315,41 +367,40 @@ def run_subset(
     n_shards: int | None = None,
 ) -> SubsetResult:
     """Select the molecules of a run and write the four subset outputs."""
-    result = select_subset(load_candidates(config), config, n_shards)
+    result = select_subset(load_candidates(source, source_settings), settings, n_shards, source)
     write_molecules_csv(result.rows, molecules_csv)
     Path(split_json).write_text(json.dumps(result.split, indent=1) + "\n")
     result.status.write(status_csv)
     Path(summary_json).write_text(json.dumps(result.summary, indent=1) + "\n")
     s = result.summary
     log.info("%s: %d molecules seen, %d selected (%d rows, %d shards), %d rejected %s, "
-             "%d outside %s heavy atoms; split %s", s["source"], s["n_molecules_seen"],
+             "%d skipped %s; split %s", s["source"], s["n_molecules_seen"],
              s["n_molecules_selected"], s["n_rows_selected"], s["n_shards_used"],
-             s["n_molecules_rejected"], s["rejected_by_reason"],
-             s["n_molecules_outside_heavy_atom_range"], s["heavy_atom_range"],
-             result.split["counts"])
+             s["n_molecules_rejected"], s["rejected_by_reason"], s["n_molecules_skipped"],
+             s["skipped_by_reason"], result.split["counts"])
     for record in result.status.records:
-        if record.status == "failed":
+        if record.status != "ok":
             log.warning("%s", record.message)
     return result
 
 
-def max_selected_rows(config: dict[str, Any]) -> int:
-    """Upper bound on ``molecules.csv`` rows, from the config and file listings only.
+def max_selected_rows(source: str, source_settings: dict[str, Any], n_molecules: int | None,
+                      conformers_per_molecule: int) -> int:
+    """Upper bound on ``molecules.csv`` rows, from the settings and file listings only.
 
     Used by ``rules/common.smk`` to fix the number of shards at DAG construction: reads the
     demo CSV's line count or QMugs ``summary.csv``'s ``chembl_id`` column (or the directory
-    listing), never an SDF.
+    listing), never an SDF. (The reference source keeps its own shards:
+    :func:`virialff.data.reference.reference_shards`.)
     """
-    n_wanted = config["subset"]["n_molecules"]
-    if config["source"] == "demo":
-        with open(config["demo"]["molecules_csv"]) as handle:
+    if source == "demo":
+        with open(source_settings["molecules_csv"]) as handle:
             n_rows = max(sum(1 for line in handle if line.strip()) - 1, 0)
-        return min(n_rows, n_wanted) if n_wanted else n_rows
+        return min(n_rows, n_molecules) if n_molecules else n_rows
     from virialff.data.qmugs import count_conformer_rows
 
-    per_molecule = config["qmugs"]["conformers_per_molecule"]
-    root = Path(config["qmugs"]["root"])
-    if n_wanted and not (root / "summary.csv").exists():
-        return n_wanted * per_molecule
-    bound = count_conformer_rows(root, per_molecule)
-    return min(bound, n_wanted * per_molecule) if n_wanted else bound
+    root = Path(source_settings["root"])
+    if n_molecules and not (root / "summary.csv").exists():
+        return n_molecules * conformers_per_molecule
+    bound = count_conformer_rows(root, conformers_per_molecule)
+    return min(bound, n_molecules * conformers_per_molecule) if n_molecules else bound

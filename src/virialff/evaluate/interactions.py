@@ -6,7 +6,7 @@ system, the same columns for every method (:data:`PREDICTION_COLUMNS`):
 | column | meaning |
 |---|---|
 | ``system_id`` | ``S66-01`` … or ``A-T``, ``G-C`` |
-| ``method`` | method key (``virialff``, ``gfn2_xtb``, ``ani2x``, ``mmff94``, ``dft``) |
+| ``method`` | method key (``virialff``, ``gfn2_xtb``, ``ani1x``, ``mmff94``, ``dft``) |
 | ``available`` | whether the method could run on this machine at all |
 | ``reason`` | why not (empty when available) |
 | ``status`` | ``ok`` or ``failed`` for this system |

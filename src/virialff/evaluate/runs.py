@@ -23,7 +23,7 @@ from virialff.errors import MoleculeRejected
 from virialff.evaluate.interactions import PREDICTION_COLUMNS, read_prediction_table
 from virialff.evaluate.metrics import BENCHMARK_METHODS, error_stats, method_entry
 from virialff.evaluate.systems import System, read_xyz_system
-from virialff.qc.status import StatusTable
+from virialff.formats.status_table import StatusTable
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[3] / "data" / "benchmarks"
 
@@ -43,16 +43,16 @@ def load_bundled_systems(benchmark: str, root: Path | str = BENCHMARKS_DIR) -> l
     raise ValueError(f"unknown benchmark {benchmark!r}")
 
 
-def optimize_systems(systems: list[System], *, relax_monomers: bool, xtb_settings=None,  # noqa: ANN001
+def optimize_systems(systems: list[System], *, relax_monomers: bool, xtb_settings,  # noqa: ANN001
                      log_path: str | Path | None = None) -> tuple[list[System], StatusTable]:
     """GFN2-xTB optimisation of every complex (and of each monomer when ``relax_monomers``).
 
     Returns the optimised systems that succeeded (energies in ``extra``) and a status table
     with one row per input system.
     """
-    from virialff.qc.xtb import XtbSettings, optimize
+    from virialff.qc.xtb import optimize
 
-    settings = xtb_settings or XtbSettings()
+    settings = xtb_settings
     table = StatusTable("benchmark_geometry")
     done: list[System] = []
     for system in systems:

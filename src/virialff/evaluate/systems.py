@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from virialff.chem.rdkit_mol import combine_mols, mol_from_positions, with_positions
+
 
 @dataclass
 class System:
@@ -133,20 +135,16 @@ def _parse_comment(comment: str) -> dict[str, str]:
 
 def read_xyz_system(path: Path | str, reference_kcal_mol: float = float("nan")) -> System:
     """Read a bundled XYZ whose comment line holds ``system_id=… fragment_sizes=a,b …``."""
-    lines = Path(path).read_text().splitlines()
-    n_atoms = int(lines[0].split()[0])
-    meta = _parse_comment(lines[1])
-    symbols, positions = [], []
-    for line in lines[2:2 + n_atoms]:
-        parts = line.split()
-        symbols.append(parts[0])
-        positions.append([float(x) for x in parts[1:4]])
+    from virialff.formats.xyz import read_single_xyz
+
+    frame = read_single_xyz(path)
+    meta = _parse_comment(frame.comment)
     sizes = [int(x) for x in meta["fragment_sizes"].split(",")]
     charges = [int(x) for x in meta.get("fragment_charges", ",".join("0" * len(sizes))).split(",")]
     return System(system_id=meta["system_id"], name=meta.get("name", meta["system_id"]),
-                  symbols=symbols, positions_angstrom=np.array(positions), fragment_sizes=sizes,
-                  fragment_charges=charges, reference_kcal_mol=reference_kcal_mol,
-                  extra={"source": meta.get("source", "")})
+                  symbols=frame.symbols, positions_angstrom=frame.positions_angstrom,
+                  fragment_sizes=sizes, fragment_charges=charges,
+                  reference_kcal_mol=reference_kcal_mol, extra={"source": meta.get("source", "")})
 
 
 def write_systems_json(systems: list[System], path: Path | str, **metadata) -> Path:  # noqa: ANN003
@@ -169,64 +167,6 @@ def read_systems_json(path: Path | str) -> list[System]:
 # --------------------------------------------------------------------------------------------
 
 
-def mol_from_xyz(symbols: list[str], positions_angstrom: np.ndarray, charge: int = 0):  # noqa: ANN201
-    """RDKit Mol with bonds from :func:`rdkit.Chem.rdDetermineBonds.DetermineBonds`.
-
-    Args:
-        symbols: [A] element symbols.
-        positions_angstrom: [A, 3].
-        charge: net charge of the molecule.
-
-    Returns:
-        A sanitised Mol with explicit hydrogens, atom order = input order, one conformer.
-
-    Raises:
-        ValueError: if bond orders cannot be assigned.
-    """
-    from rdkit import Chem
-    from rdkit.Chem import rdDetermineBonds
-
-    positions = np.asarray(positions_angstrom, dtype=float).reshape(-1, 3)
-    block = f"{len(symbols)}\n\n" + "\n".join(
-        f"{s} {x:.10f} {y:.10f} {z:.10f}" for s, (x, y, z) in zip(symbols, positions, strict=True))
-    mol = Chem.MolFromXYZBlock(block)
-    if mol is None:
-        raise ValueError("RDKit could not read the XYZ block")
-    try:
-        rdDetermineBonds.DetermineBonds(mol, charge=charge)
-        Chem.SanitizeMol(mol)
-    except Exception as error:  # RDKit raises several unrelated types here
-        raise ValueError(f"bond perception failed: {error}") from error
-    return mol
-
-
-def with_positions(mol, positions_angstrom: np.ndarray):  # noqa: ANN001, ANN201
-    """Copy of ``mol`` whose only conformer has ``positions_angstrom`` [A, 3]."""
-    from rdkit import Chem
-    from rdkit.Geometry import Point3D
-
-    out = Chem.Mol(mol)
-    out.RemoveAllConformers()
-    conf = Chem.Conformer(out.GetNumAtoms())
-    for i, (x, y, z) in enumerate(np.asarray(positions_angstrom, dtype=float).reshape(-1, 3)):
-        conf.SetAtomPosition(i, Point3D(float(x), float(y), float(z)))
-    conf.Set3D(True)
-    out.AddConformer(conf, assignId=True)
-    return out
-
-
-def combine_mols(mols: list):  # noqa: ANN201
-    """One Mol of several fragments (atom order = fragment order), keeping conformers."""
-    from rdkit import Chem
-
-    out = mols[0]
-    for mol in mols[1:]:
-        out = Chem.CombineMols(out, mol)
-    out = Chem.Mol(out)
-    Chem.SanitizeMol(out)  # CombineMols leaves ring information uninitialised
-    return out
-
-
 @dataclass
 class SystemMols:
     """RDKit molecules of one system: the complex and each monomer at its own geometry."""
@@ -246,8 +186,8 @@ def system_mols(system: System, topology: System | None = None) -> SystemMols:
     topology = topology or system
     monomers, pieces = [], []
     for index, sl in enumerate(system.fragment_slices()):
-        template = mol_from_xyz(topology.symbols[sl], topology.positions_angstrom[sl],
-                                charge=system.fragment_charges[index])
+        template = mol_from_positions(topology.symbols[sl], topology.positions_angstrom[sl],
+                                      charge=system.fragment_charges[index])
         pieces.append(with_positions(template, system.positions_angstrom[sl]))
         monomers.append(with_positions(template, system.monomer_positions(index)))
     return SystemMols(complex=combine_mols(pieces), monomers=monomers)

@@ -4,8 +4,10 @@ One row per molecule a stage saw, with the columns of ``docs/data-formats.md``::
 
     molecule_id, stage, status, reason, message, wall_s
 
-``status`` is ``ok`` or ``failed``; ``reason`` is empty or one of
-:data:`virialff.errors.REASONS`. Typical use::
+``status`` is ``ok``, ``failed`` (the molecule could not be processed) or ``skipped`` (left
+out on purpose: a duplicate of another input row, or outside the configured size range);
+``reason`` is empty for ``ok`` and one of :data:`virialff.errors.REASONS` otherwise. Format
+version :data:`FORMAT_VERSION`; :func:`read_status` checks the columns. Typical use::
 
     table = StatusTable("geometry")
     for molecule_id in ids:
@@ -30,8 +32,11 @@ from pathlib import Path
 from virialff.errors import REASONS, MoleculeRejected
 
 STATUS_COLUMNS: tuple[str, ...] = ("molecule_id", "stage", "status", "reason", "message", "wall_s")
+FORMAT_VERSION = 2
 OK = "ok"
 FAILED = "failed"
+SKIPPED = "skipped"
+STATUSES: tuple[str, ...] = (OK, FAILED, SKIPPED)
 
 
 @dataclass
@@ -46,12 +51,12 @@ class StatusRecord:
     wall_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.status not in (OK, FAILED):
-            raise ValueError(f"status must be 'ok' or 'failed', not {self.status!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
         if self.reason and self.reason not in REASONS:
             raise ValueError(f"unknown reason {self.reason!r}; add it to virialff.errors.REASONS")
-        if self.status == FAILED and not self.reason:
-            raise ValueError(f"failed molecule {self.molecule_id} needs a reason")
+        if self.status != OK and not self.reason:
+            raise ValueError(f"{self.status} molecule {self.molecule_id} needs a reason")
         self.wall_s = float(self.wall_s)
 
 
@@ -73,6 +78,14 @@ class StatusTable:
     ) -> StatusRecord:
         """Record a molecule that failed; ``message`` should name the molecule and the cause."""
         record = StatusRecord(molecule_id, self.stage, FAILED, reason, message, wall_s)
+        self.records.append(record)
+        return record
+
+    def skipped(
+        self, molecule_id: str, reason: str, message: str, wall_s: float = 0.0
+    ) -> StatusRecord:
+        """Record a molecule left out on purpose (duplicate, outside the size range)."""
+        record = StatusRecord(molecule_id, self.stage, SKIPPED, reason, message, wall_s)
         self.records.append(record)
         return record
 

@@ -155,6 +155,7 @@ class KineticDecompositionModel(nn.Module):
             batch.element_counts.to(self.bias_kcal_mol.dtype),
             self.element_weights_kcal_mol,
             self.bias_kcal_mol,
+            batch.n_fragments.to(self.bias_kcal_mol.dtype),
         )
         return {
             "kd_atom": kd_atom,

@@ -15,7 +15,9 @@ invariant to atom renumbering.
 Physics priors kept outside the networks: optionally (``neutral_charges``, off by default as in
 the paper, whose Fig. 12 shows the free totals) charges are shifted so each covalent fragment is
 neutral; the Gaussian widths C3..C13 start near 0.5 Å (bias of the last layer); the linear
-reference E_lin = wᵀN + b is a least-squares fit stored as buffers.
+reference E_lin = wᵀN + n_fragments·b is a least-squares fit stored as buffers (b counted once
+per covalent fragment, so that it cancels in interaction energies; see
+:func:`virialff.model.potential.linear_energy_kcal_mol`).
 """
 
 from __future__ import annotations
@@ -180,6 +182,7 @@ class PotentialModel(nn.Module):
             batch.element_counts.to(self.element_weights_kcal_mol.dtype),
             self.element_weights_kcal_mol,
             self.bias_kcal_mol,
+            batch.n_fragments.to(self.element_weights_kcal_mol.dtype),
         )
         energy = molecule_energy_kcal_mol(pair_energy, batch.pair_molecule, linear, self.sign)
         return {
@@ -248,3 +251,20 @@ def build_potential_model(
         freeze_embedding=pretrained_embeddings,
         neutral_charges=bool(pot.get("neutral_charges", False)),
     )
+
+
+def potential_model_from_payload(payload: dict, source: str = "model file") -> PotentialModel:
+    """The :class:`PotentialModel` of a checked stage-2 model-file payload
+    (:func:`virialff.formats.model_file.read_model_file`); ``ValueError`` naming ``source``
+    when its configuration or weights do not fit together."""
+    config = payload["config"]
+    try:
+        model = build_potential_model(
+            config, payload["target"], bool(config.get("pretrained_embeddings", True))
+        )
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        cause = " ".join(str(error).split())[:200]
+        raise ValueError(f"{source}: the model's configuration and weights do not fit "
+                         f"({type(error).__name__}: {cause})") from None
+    return model

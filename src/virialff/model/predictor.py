@@ -10,18 +10,14 @@ Usage::
 A molecule may be a complex of several fragments: each fragment's parameters come from its own
 covalent graph and every inter-fragment pair is non-bonded.
 
-Model file (``torch.save`` of a plain dict, loadable with ``weights_only=True``)::
-
-    format: "virialff-model"; version: int; kind: "potential" | "embedding";
-    target: "total" | "kinetic" | "kd"; config: {"embedding": {...}, "potential": {...},
-    "pretrained_embeddings": bool, "training": {...}}; elements: [str];
-    normalisation: {...}; split: {"train"|"val"|"test": [molecule ids]};
-    run_name, data_scale, virialff_version; state_dict.
+Model files: :mod:`virialff.formats.model_file`. Every problem with a model file, an input
+molecule or the device raises ``FileNotFoundError`` or ``ValueError`` with one line naming the
+item and the cause.
 """
 
 from __future__ import annotations
 
-import copy
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,17 +25,17 @@ import numpy as np
 import torch
 
 from virialff.chem.elements import SUPPORTED_ELEMENTS, UnsupportedElementError
-from virialff.chem.graph import collate, graph_from_rdkit
+from virialff.chem.graph import check_explicit_hydrogens, collate, graph_from_rdkit
 from virialff.errors import MoleculeRejected
+from virialff.formats.model_file import model_payload, read_model_file, write_model_file
+from virialff.model.device import select_device
 from virialff.model.potential_model import (
     SMALL_MODEL_CONFIG,
     TARGETS,
     PotentialModel,
     build_potential_model,
+    potential_model_from_payload,
 )
-
-MODEL_FORMAT = "virialff-model"
-MODEL_FORMAT_VERSION = 1
 
 
 @dataclass
@@ -60,13 +56,6 @@ class Prediction:
     elements: list[str]
 
 
-def select_device(device: str | torch.device | None = None) -> torch.device:
-    """``None``/"auto" → CUDA when available else CPU; otherwise ``torch.device(device)``."""
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 def _mol_label(mol, index: int) -> str:  # noqa: ANN001
     if mol is not None and mol.HasProp("_Name") and mol.GetProp("_Name").strip():
         return mol.GetProp("_Name").strip()
@@ -81,6 +70,7 @@ def graphs_from_mols(mols: list) -> list:
         if mol is None:
             raise ValueError(f"{label}: could not be read")
         try:
+            check_explicit_hydrogens(mol, label)
             graphs.append(graph_from_rdkit(mol, label))
         except MoleculeRejected as error:
             raise ValueError(f"cannot predict {label}: {error.reason}: {error.detail}") from None
@@ -105,22 +95,14 @@ class Predictor:
     @classmethod
     def from_file(cls, path: str | Path, device: str | torch.device | None = None) -> Predictor:
         """Load a ``total``/``kinetic`` model file (see module docstring)."""
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"model file {path} does not exist")
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-            raise ValueError(f"{path} is not a virialff model file")
-        if payload.get("kind") != "potential":
+        device = select_device(device)
+        payload = read_model_file(path)
+        if payload["kind"] != "potential":
             raise ValueError(
-                f"{path} is a stage-1 '{payload.get('kind')}' model; predictions need a "
+                f"{path} is a stage-1 '{payload['kind']}' model; predictions need a "
                 "stage-2 model (results/models/total.pt or kinetic.pt)"
             )
-        config = payload["config"]
-        model = build_potential_model(
-            config, payload["target"], bool(config.get("pretrained_embeddings", True))
-        )
-        model.load_state_dict(payload["state_dict"])
+        model = potential_model_from_payload(payload, str(path))
         metadata = {k: v for k, v in payload.items() if k != "state_dict"}
         metadata["path"] = str(path)
         return cls(model, metadata, device)
@@ -132,7 +114,7 @@ class Predictor:
         """Random weights (small sizes by default), for tests and examples."""
         if target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
-        config = copy.deepcopy(model_config or SMALL_MODEL_CONFIG)
+        config = deepcopy(model_config or SMALL_MODEL_CONFIG)
         config.setdefault("pretrained_embeddings", True)
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed)
@@ -149,12 +131,11 @@ class Predictor:
         return self
 
     def save(self, path: str | Path) -> None:
-        """Write this predictor's model as a model file (see module docstring)."""
+        """Write this predictor's model as a model file (:mod:`virialff.formats.model_file`)."""
         payload = dict(self.metadata)
         payload.pop("path", None)
         payload["state_dict"] = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(payload, path)
+        write_model_file(path, payload)
 
     # -- prediction --------------------------------------------------------------------
     def _run(self, mols: list, forces: bool) -> tuple[list, object, dict]:
@@ -202,6 +183,16 @@ class Predictor:
         """Prediction for one RDKit molecule (explicit hydrogens, one conformer)."""
         return self.predict_many([mol])[0]
 
+    def parametrize(self, mol, **options):  # noqa: ANN001, ANN003, ANN201 - rdkit Mol
+        """Charges and pair parameters of ``mol`` computed once, as a
+        :class:`~virialff.model.parametrized.ParametrizedSystem` whose ``energy_and_forces``
+        needs no network call. ``options``: ``cutoff_angstrom``, ``switch_distance_angstrom``,
+        ``embedding_tolerance``, ``name`` (see :func:`virialff.model.parametrized.parametrize`).
+        """
+        from virialff.model.parametrized import parametrize
+
+        return parametrize(self, mol, **options)
+
     def energies_kcal_mol(self, mols: list) -> np.ndarray:
         """Energies [M] (kcal/mol) of many molecules, batched, without forces."""
         if not mols:
@@ -218,37 +209,29 @@ class Predictor:
         return self.predict_many(read_sdf(path))
 
 
-def load_model(path: str | Path, device: str | torch.device | None = None) -> Predictor:
-    """Load a stage-2 model file (``results/models/{total,kinetic}.pt``) as a :class:`Predictor`."""
-    return Predictor.from_file(path, device=device)
+#: The shipped reference models (``models/``, with their model card), used when no path is
+#: given: trained on the reference set (``config/reference.yaml``).
+SHIPPED_MODELS: dict[str, Path] = {
+    target: Path(__file__).resolve().parents[3] / "models" / f"reference_{target}.pt"
+    for target in ("total", "kinetic")
+}
 
 
-def model_payload(model: torch.nn.Module, config: dict, kind: str, target: str, **extra) -> dict:  # noqa: ANN003
-    """The self-describing dict written to a model file (see module docstring)."""
-    from virialff import __version__
+def default_model_path(target: str = "total") -> Path:
+    """The shipped reference model of ``target``; ``FileNotFoundError`` when this installation
+    does not hold it (it lives in the repository's ``models/``)."""
+    path = SHIPPED_MODELS[target]
+    if not path.exists():
+        raise FileNotFoundError(f"no model path given, and the shipped reference model {path} "
+                                "is not in this installation: pass a model file")
+    return path
 
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    normalisation = {
-        k: v.tolist() if v.ndim else float(v)
-        for k, v in state.items()
-        if k in ("element_weights_kcal_mol", "bias_kcal_mol", "scale_kcal_mol")
-    }
-    payload = {
-        "format": MODEL_FORMAT,
-        "version": MODEL_FORMAT_VERSION,
-        "virialff_version": __version__,
-        "kind": kind,
-        "target": target,
-        "config": copy.deepcopy(config),
-        "elements": list(SUPPORTED_ELEMENTS),
-        "normalisation": normalisation,
-        "split": {},
-        "run_name": "untrained",
-        "data_scale": "none",
-    }
-    payload.update(extra)
-    payload["state_dict"] = state
-    return payload
+
+def load_model(path: str | Path | None = None,
+               device: str | torch.device | None = None) -> Predictor:
+    """Load a stage-2 model file (``results/models/{total,kinetic}.pt``) as a :class:`Predictor`;
+    without ``path``, the shipped reference total-energy model (:data:`SHIPPED_MODELS`)."""
+    return Predictor.from_file(default_model_path() if path is None else path, device=device)
 
 
 # -- readers ---------------------------------------------------------------------------
@@ -271,37 +254,23 @@ def read_sdf(path: str | Path) -> list:
 
 
 def read_xyz(path: str | Path, charge: int = 0) -> list:
-    """Every structure of a (multi-frame) XYZ file, bonds from ``rdDetermineBonds``."""
-    from rdkit import Chem
-    from rdkit.Chem import rdDetermineBonds
+    """Every structure of a (multi-frame) XYZ file, bonds and bond orders perceived by RDKit
+    (``rdDetermineBonds``) for the total ``charge``."""
+    from virialff.chem.rdkit_mol import mol_from_positions
+    from virialff.formats.xyz import read_xyz as read_xyz_frames
 
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"input file {path} does not exist")
-    lines = path.read_text().splitlines()
-    mols, start = [], 0
-    while start < len(lines):
-        if not lines[start].strip():
-            start += 1
-            continue
-        try:
-            n_atoms = int(lines[start].split()[0])
-        except ValueError:
-            raise ValueError(f"{path}: line {start + 1} should hold an atom count") from None
-        block = "\n".join(lines[start : start + n_atoms + 2]) + "\n"
-        mol = Chem.MolFromXYZBlock(block)
-        if mol is None:
-            raise ValueError(f"{path}: structure at line {start + 1} could not be parsed")
-        title = lines[start + 1].strip() if start + 1 < len(lines) else ""
-        mol.SetProp("_Name", title or f"{path.stem}_{len(mols)}")
-        try:
-            rdDetermineBonds.DetermineBonds(mol, charge=charge)
-        except Exception as error:  # noqa: BLE001 - RDKit raises several types
-            raise ValueError(f"{path}: could not perceive bonds: {error}") from None
-        mols.append(mol)
-        start += n_atoms + 2
-    if not mols:
+    frames = read_xyz_frames(path)
+    if not frames:
         raise ValueError(f"{path}: no structures found")
+    mols = []
+    for index, frame in enumerate(frames):
+        try:
+            mol = mol_from_positions(frame.symbols, frame.positions_angstrom, charge)
+        except ValueError as error:
+            raise ValueError(f"{path}: structure at line {frame.line}: {error}") from None
+        mol.SetProp("_Name", frame.comment or f"{path.stem}_{index}")
+        mols.append(mol)
     return mols
 
 

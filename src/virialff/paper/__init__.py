@@ -24,3 +24,10 @@ FIGURE_FILES: dict[int, str] = {
     12: "fig12_charges.png",
     13: "fig13_pair_potentials.png",
 }
+#: Figures beyond the paper that a run builds only when their stage is switched on
+#: (``learning_curve.enabled``, ``training.interactions.enabled``); the notebook shows each one
+#: whose file the run produced.
+OPTIONAL_FIGURE_FILES: dict[int, str] = {
+    14: "fig14_learning_curve.png",
+    15: "fig15_interaction_training.png",
+}

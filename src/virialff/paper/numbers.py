@@ -122,6 +122,17 @@ class Quoter:
         except MissingValueError as error:
             return f"{NOT_AVAILABLE}: {missing or error.reason}"
 
+    def t(self, source: str, key: str, missing: str | None = None) -> str:
+        """A text value (a name, a source) at ``key`` of ``source``, recorded; ``not
+        available: <reason>`` when absent."""
+        try:
+            value = self.raw(source, key)
+        except MissingValueError as error:
+            return f"{NOT_AVAILABLE}: {missing or error.reason}"
+        if not isinstance(value, str) or not value:
+            return f"{NOT_AVAILABLE}: {missing or 'no text at ' + key}"
+        return self.record(value, value, source, key)
+
     def record(self, text: str, value: Any, source: str, key: str) -> str:
         """Record a number computed from a file (for example a count of table rows)."""
         self.records.append({"text": text, "value": value, "source": source, "key": key})

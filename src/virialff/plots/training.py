@@ -91,3 +91,46 @@ def parity_figure(
     if run_label:
         fig.suptitle(run_label, fontsize=8, x=0.99, ha="right")
     return fig
+
+
+LEARNING_CURVE_STYLES: dict[str, dict] = {
+    "pretrained": {"label": "with K·D pretraining", "color": "#0072B2", "marker": "o"},
+    "scratch": {"label": "embeddings from scratch", "color": "#D55E00", "marker": "s"},
+}
+
+
+def learning_curve_figure(metrics: dict, run_label: str = ""):  # noqa: ANN201 - Figure
+    """Fig. 14: test MAE against training compounds on log–log axes, one panel per target,
+    mean ± standard deviation over seeds, with the fitted power laws (from
+    ``results/metrics/learning_curve.json``)."""
+    targets = [t for t in ("total", "kinetic") if t in metrics["targets"]]
+    fig, axes = plt.subplots(1, max(len(targets), 1), figsize=(5.2 * max(len(targets), 1), 4.2),
+                             squeeze=False)
+    for ax, target, letter in zip(axes[0], targets, "ab", strict=False):
+        summary = metrics["targets"][target]
+        for variant, style in LEARNING_CURVE_STYLES.items():
+            rows = [p for p in summary["points"] if p["variant"] == variant]
+            if not rows:
+                continue
+            sizes = np.array([p["size"] for p in rows], dtype=float)
+            means = np.array([p["mae_mean_kcal_mol"] for p in rows])
+            spread = np.array([p["mae_std_kcal_mol"] for p in rows])
+            fit = summary["fits"].get(variant, {})
+            label = style["label"]
+            if "slope" in fit:
+                label += f" (slope {fit['slope']:.2f} ± {fit['slope_standard_error']:.2f})"
+                line = np.geomspace(sizes.min(), sizes.max(), 50)
+                ax.plot(line, 10 ** (fit["intercept"] + fit["slope"] * np.log10(line)),
+                        color=style["color"], linestyle="--", linewidth=1)
+            ax.errorbar(sizes, means, yerr=spread, color=style["color"],
+                        marker=style["marker"], linestyle="none", capsize=3, label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training compounds")
+        ax.set_ylabel("test MAE (kcal/mol)")
+        ax.set_title(f"({letter}) {target} energy")
+        ax.legend(fontsize=8)
+    if run_label:
+        fig.suptitle(run_label, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -92,7 +92,7 @@ def _kinetic_descriptors(wfn):
 
 def run_job(job, index, out_dir, settings):
     result = {"job_id": job["job_id"], "index": index, "ok": False, "error_kind": "",
-              "error_message": "", "arrays": []}
+              "error_message": "", "arrays": [], "engine": f"psi4 {psi4.__version__}"}
     start = time.perf_counter()
     try:
         psi4.core.clean()

@@ -72,7 +72,7 @@ def crest_available(executable: str = "crest") -> bool:
 def _heavy_atom_mol(mol, positions_angstrom: np.ndarray):  # noqa: ANN001, ANN202
     from rdkit import Chem
 
-    from virialff.evaluate.systems import with_positions
+    from virialff.chem.rdkit_mol import with_positions
 
     return Chem.RemoveHs(with_positions(mol, positions_angstrom), sanitize=False)
 
@@ -119,27 +119,15 @@ def deduplicate(mol, positions_angstrom: list[np.ndarray], energies_kcal_mol: li
     return kept
 
 
-def _connectivity(symbols: list[str], positions: np.ndarray, charge: int) -> set[tuple[int, int]]:
-    from rdkit import Chem
-    from rdkit.Chem import rdDetermineBonds
-
-    block = f"{len(symbols)}\n\n" + "\n".join(
-        f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in zip(symbols, positions, strict=True))
-    xyz = Chem.MolFromXYZBlock(block)
-    rdDetermineBonds.DetermineConnectivity(xyz, charge=charge)
-    return {tuple(sorted((b.GetBeginAtomIdx(), b.GetEndAtomIdx()))) for b in xyz.GetBonds()}
-
-
-def _mol_connectivity(mol) -> set[tuple[int, int]]:  # noqa: ANN001
-    return {tuple(sorted((b.GetBeginAtomIdx(), b.GetEndAtomIdx()))) for b in mol.GetBonds()}
-
-
 def embed_conformers(mol, n_embed: int, seed: int) -> list[np.ndarray]:  # noqa: ANN001
     """[C] ETKDG (v3) conformer positions [A, 3] of a Mol with explicit H."""
     from rdkit import Chem
     from rdkit.Chem import AllChem
 
     work = Chem.Mol(mol)
+    if int(seed) <= 0:
+        # RDKit 2026.09 embeds n identical conformers for seed 0 (and -1 means "random").
+        raise ValueError(f"ETKDG seed must be a positive integer, not {seed}")
     params = AllChem.ETKDGv3()
     params.randomSeed = int(seed)
     params.pruneRmsThresh = -1.0
@@ -151,11 +139,11 @@ def fallback_search(
     mol,  # noqa: ANN001
     molecule_id: str,
     *,
-    n_embed: int = 30,
-    energy_window_kcal_mol: float = 10.0,
-    rmsd_threshold_angstrom: float = 0.25,
-    xtb_settings=None,  # noqa: ANN001
-    seed: int = 0,
+    n_embed: int,
+    energy_window_kcal_mol: float,
+    rmsd_threshold_angstrom: float,
+    xtb_settings,  # noqa: ANN001 - virialff.qc.xtb.XtbSettings
+    seed: int,
     initial_positions: list[np.ndarray] | None = None,
     log_path: str | Path | None = None,
 ) -> ConformerSearchResult:
@@ -167,9 +155,10 @@ def fallback_search(
         MoleculeRejected: ``embedding_failed`` when no conformer could be embedded,
             ``xtb_failed`` when no optimisation succeeded.
     """
-    from virialff.qc.xtb import XtbSettings, optimize
+    from virialff.chem.topology import topology_changes
+    from virialff.qc.xtb import optimize
 
-    settings = xtb_settings or XtbSettings()
+    settings = xtb_settings
     symbols = [a.GetSymbol() for a in mol.GetAtoms()]
     charge = int(sum(a.GetFormalCharge() for a in mol.GetAtoms()))
     starts = initial_positions if initial_positions is not None else embed_conformers(
@@ -178,7 +167,6 @@ def fallback_search(
     result.counts["embedded"] = len(starts)
     if not starts:
         raise MoleculeRejected(molecule_id, "embedding_failed", "ETKDG embedded no conformer")
-    reference_bonds = _mol_connectivity(mol)
     optimized: list[np.ndarray] = []
     energies: list[float] = []
     for index, start in enumerate(starts):
@@ -188,9 +176,10 @@ def fallback_search(
         except MoleculeRejected as error:
             result.messages.append(f"conformer {index}: {error}")
             continue
-        if _connectivity(symbols, positions, charge) != reference_bonds:
-            result.messages.append(f"conformer {index}: connectivity changed in the GFN2-xTB "
-                                   "optimisation, dropped")
+        changed = topology_changes(mol, positions)
+        if changed:
+            result.messages.append(f"conformer {index}: topology changed in the GFN2-xTB "
+                                   f"optimisation ({changed}), dropped")
             continue
         optimized.append(positions)
         energies.append(energy * HARTREE_TO_KCAL_MOL)
@@ -211,39 +200,23 @@ def fallback_search(
     return result
 
 
-def _read_multi_xyz(path: Path) -> list[tuple[list[str], np.ndarray]]:
-    lines = path.read_text().splitlines()
-    out, i = [], 0
-    while i < len(lines):
-        if not lines[i].strip():
-            i += 1
-            continue
-        n = int(lines[i].split()[0])
-        block = lines[i + 2:i + 2 + n]
-        symbols = [ln.split()[0].capitalize() for ln in block]
-        positions = np.array([[float(v) for v in ln.split()[1:4]] for ln in block])
-        out.append((symbols, positions))
-        i += 2 + n
-    return out
-
-
 def crest_search(
     mol,  # noqa: ANN001
     molecule_id: str,
     *,
-    energy_window_kcal_mol: float = 6.0,
-    rmsd_threshold_angstrom: float = 0.125,
-    xtb_settings=None,  # noqa: ANN001
-    executable: str = "crest",
-    seed: int = 0,
+    energy_window_kcal_mol: float,
+    rmsd_threshold_angstrom: float,
+    xtb_settings,  # noqa: ANN001 - virialff.qc.xtb.XtbSettings
+    executable: str,
+    seed: int,
     timeout_s: float | None = 3600.0,
     log_path: str | Path | None = None,
 ) -> ConformerSearchResult:
     """CREST conformer search (``crest start.xyz --gfn2 --ewin W --T threads``), then GFN2-xTB
     re-optimisation and the same window/de-duplication as the fallback."""
-    from virialff.qc.xtb import XtbSettings, write_xyz
+    from virialff.formats.xyz import read_xyz, write_xyz
 
-    settings = xtb_settings or XtbSettings()
+    settings = xtb_settings
     symbols = [a.GetSymbol() for a in mol.GetAtoms()]
     charge = int(sum(a.GetFormalCharge() for a in mol.GetAtoms()))
     start = embed_conformers(mol, 1, seed)
@@ -267,14 +240,15 @@ def crest_search(
         if done.returncode != 0 or not ensemble.exists():
             raise MoleculeRejected(molecule_id, "xtb_failed",
                                    f"crest exited with {done.returncode}: {done.stderr[-500:]}")
-        frames = _read_multi_xyz(ensemble)
-    for frame_symbols, _ in frames:
-        if frame_symbols != symbols:
+        frames = read_xyz(ensemble)
+    for frame in frames:
+        if frame.symbols != symbols:
             raise MoleculeRejected(molecule_id, "xtb_failed", "crest changed the atom order")
     result = fallback_search(mol, molecule_id, energy_window_kcal_mol=energy_window_kcal_mol,
                              rmsd_threshold_angstrom=rmsd_threshold_angstrom,
                              xtb_settings=settings,
-                             initial_positions=[p for _, p in frames], log_path=log_path)
+                             initial_positions=[f.positions_angstrom for f in frames],
+                             log_path=log_path)
     result.engine = ENGINE_CREST
     return result
 

@@ -8,8 +8,9 @@ For the converged density D = Dα + Dβ and the AO kinetic-energy matrix K (pape
     T = Tr(D K)   = Σ_i KD_atom[i] + Σ_{i<j} KD_pair[i,j]
 
 Basis functions map to atoms through Psi4's ``basisset().function_to_center``. All molecules of
-a shard run in ONE Psi4 process (:mod:`virialff.qc.psi4_process`). Output:
-``results/descriptors/{shard}.npz`` in the layout of ``docs/data-formats.md`` and a status table.
+a shard run in ONE Psi4 process (:mod:`virialff.qc.psi4_process`). The shard is written in the
+format of :mod:`virialff.formats.descriptors_npz` (KD of the bonded pairs of the geometry's
+graph plus the non-bonded remainder) with a status table.
 """
 
 from __future__ import annotations
@@ -22,21 +23,33 @@ from typing import Any
 
 import numpy as np
 
+from virialff.chem.elements import ATOMIC_NUMBERS
 from virialff.errors import MoleculeRejected
-from virialff.qc.psi4_process import Psi4Job, Psi4Result, psi4_settings_from_config, run_psi4_jobs
-from virialff.qc.status import StatusTable
+from virialff.formats.descriptors_npz import (
+    MoleculeDescriptors,
+    check_descriptors,
+    from_pair_matrix,
+    write_descriptors_npz,
+)
+from virialff.formats.geometry_sdf import GeometryRecord, read_geometry_sdf
+from virialff.formats.reference_cache import CachedMolecule, find_shard, input_digest, load_shard
+from virialff.formats.status_table import StatusTable, read_status
+from virialff.qc.psi4_process import (
+    Psi4Job,
+    Psi4Result,
+    psi4_settings_from_config,
+    run_psi4_jobs,
+)
 
 STAGE = "descriptors"
-#: |Σ KD_atom + Σ KD_pair − T| above this (Hartree) rejects a molecule.
-SUM_RULE_TOLERANCE_HARTREE = 1e-8
 #: Psi4's read-back geometry must equal the input to this (Å): no reorientation, no reordering.
 GEOMETRY_TOLERANCE_ANGSTROM = 1e-6
-
-NPZ_KEYS: tuple[str, ...] = (
-    "molecule_id", "energy_hartree", "kinetic_hartree", "n_atoms", "atom_ptr",
-    "kd_atom_hartree", "pair_ptr", "kd_pair_hartree", "scf_iterations", "wall_s",
-    "method", "basis",
-)
+#: |Tr(D (K + V)) − Psi4's ONE-ELECTRON ENERGY| above this (Hartree) means D and K do not live
+#: in the same basis, or D is not the converged density (seen: 1.3e-7 Eh for water at
+#: d_convergence 1e-8; a basis mismatch gives errors of order 1 Eh).
+ONE_ELECTRON_TOLERANCE_HARTREE = 1e-5
+#: |Tr(D S) − N_electrons| above this rejects the density.
+ELECTRON_COUNT_TOLERANCE = 1e-6
 
 
 def kd_partition(
@@ -58,38 +71,9 @@ def kd_partition(
     )
 
 
-def _mol_id(mol) -> str:  # noqa: ANN001 - rdkit Mol
-    if mol.HasProp("molecule_id"):
-        return mol.GetProp("molecule_id")
-    return mol.GetProp("_Name") if mol.HasProp("_Name") else ""
-
-
-def read_geometry_sdf(path: Path | str) -> list[tuple[str, list[str], np.ndarray, int]]:
-    """Read a geometry SDF: ``(molecule_id, symbols [N], positions [N, 3] Å, net charge)``.
-
-    Not sanitised: Psi4 needs only elements, coordinates and charge.
-    """
-    from rdkit import Chem
-
-    path = Path(path)
-    if path.stat().st_size == 0:
-        return []
-    out = []
-    for index, mol in enumerate(Chem.SDMolSupplier(str(path), removeHs=False, sanitize=False)):
-        if mol is None:
-            raise ValueError(f"{path}: SDF record {index} is unreadable")
-        symbols = [atom.GetSymbol() for atom in mol.GetAtoms()]
-        positions = np.asarray(mol.GetConformer().GetPositions(), dtype=float)
-        charge = sum(atom.GetFormalCharge() for atom in mol.GetAtoms())
-        out.append((_mol_id(mol) or f"{path.stem}_{index}", symbols, positions, int(charge)))
-    return out
-
-
 def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom: np.ndarray,
                  molecule_id: str) -> None:
     """Reject a Psi4 result that failed, is non-finite, breaks the sum rule or moved atoms."""
-    from virialff.chem.elements import ATOMIC_NUMBERS
-
     result.raise_if_failed()
     kd_atom = result.arrays.get("kd_atom_hartree")
     kd_pair = result.arrays.get("kd_pair_hartree")
@@ -104,10 +88,16 @@ def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom:
         raise MoleculeRejected(molecule_id, "psi4_failed",
                                f"descriptor shapes {kd_atom.shape}, {kd_pair.shape} "
                                f"do not match {n_atoms} atoms")
-    residual = float(kd_atom.sum() + kd_pair.sum() - result.kinetic_hartree)
-    if abs(residual) > SUM_RULE_TOLERANCE_HARTREE:
+    one_electron = result.one_electron_residual_hartree
+    if one_electron is None or not abs(one_electron) <= ONE_ELECTRON_TOLERANCE_HARTREE:
         raise MoleculeRejected(molecule_id, "psi4_failed",
-                               f"Σ KD_atom + Σ KD_pair − T = {residual:.3e} Eh")
+                               f"Tr(D (K + V)) − Psi4's one-electron energy = {one_electron} Eh "
+                               f"(tolerance {ONE_ELECTRON_TOLERANCE_HARTREE:g} Eh)")
+    n_electrons = result.n_electrons_from_density
+    expected = sum(ATOMIC_NUMBERS[s] for s in symbols)
+    if n_electrons is None or not abs(n_electrons - expected) <= ELECTRON_COUNT_TOLERANCE:
+        raise MoleculeRejected(molecule_id, "psi4_failed",
+                               f"Tr(D S) = {n_electrons} electrons, expected {expected}")
     expected_z = [ATOMIC_NUMBERS.get(s) for s in symbols]
     if result.atomic_numbers is not None and list(result.atomic_numbers) != expected_z:
         raise MoleculeRejected(molecule_id, "psi4_failed", "Psi4 changed the atom order")
@@ -118,116 +108,180 @@ def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom:
                                    f"Psi4 moved the atoms by up to {shift:.2e} Å")
 
 
-def descriptor_jobs(molecules: Sequence[tuple[str, list[str], np.ndarray, int]],
-                    method: str, basis: str) -> list[Psi4Job]:
-    """One kinetic-descriptor :class:`Psi4Job` per ``(molecule_id, symbols, positions, charge)``."""
+def descriptor_jobs(records: Sequence[GeometryRecord], method: str,
+                    basis: str) -> list[Psi4Job]:
+    """One kinetic-descriptor :class:`Psi4Job` per usable geometry record."""
     return [
-        Psi4Job(job_id=molecule_id, symbols=symbols, positions_angstrom=positions,
-                method=method, basis=basis, charge=charge, kinetic_descriptors=True)
-        for molecule_id, symbols, positions, charge in molecules
+        Psi4Job(job_id=r.molecule_id, symbols=r.symbols, positions_angstrom=r.positions_angstrom,
+                method=method, basis=basis, charge=r.charge, kinetic_descriptors=True)
+        for r in records
     ]
 
 
-def pack_descriptors(entries: Sequence[Mapping[str, Any]], method: str,
-                     basis: str) -> dict[str, np.ndarray]:
-    """Arrays of ``docs/data-formats.md`` from per-molecule dicts with keys ``molecule_id``,
-    ``energy_hartree``, ``kinetic_hartree``, ``kd_atom_hartree`` [A], ``kd_pair_hartree``
-    [A(A-1)/2], ``scf_iterations``, ``wall_s``."""
-    n_atoms = np.array([len(e["kd_atom_hartree"]) for e in entries], dtype=np.int64)
-    n_pairs = n_atoms * (n_atoms - 1) // 2
-    return {
-        "molecule_id": np.array([e["molecule_id"] for e in entries], dtype=np.str_),
-        "energy_hartree": np.array([e["energy_hartree"] for e in entries], dtype=np.float64),
-        "kinetic_hartree": np.array([e["kinetic_hartree"] for e in entries], dtype=np.float64),
-        "n_atoms": n_atoms,
-        "atom_ptr": np.concatenate([[0], np.cumsum(n_atoms)]).astype(np.int64),
-        "kd_atom_hartree": np.concatenate(
-            [np.asarray(e["kd_atom_hartree"], float) for e in entries] or [np.zeros(0)]),
-        "pair_ptr": np.concatenate([[0], np.cumsum(n_pairs)]).astype(np.int64),
-        "kd_pair_hartree": np.concatenate(
-            [np.asarray(e["kd_pair_hartree"], float) for e in entries] or [np.zeros(0)]),
-        "scf_iterations": np.array([e.get("scf_iterations") or -1 for e in entries],
-                                   dtype=np.int64),
-        "wall_s": np.array([e.get("wall_s", 0.0) for e in entries], dtype=np.float64),
-        "method": np.array(method),
-        "basis": np.array(basis),
-    }
+def result_descriptors(record: GeometryRecord, result: Psi4Result) -> MoleculeDescriptors:
+    """Checked descriptors of one molecule from its Psi4 result; ``MoleculeRejected`` with the
+    reason when the result fails a check (:func:`check_result`,
+    :func:`virialff.formats.descriptors_npz.check_descriptors`)."""
+    check_result(result, record.symbols, record.positions_angstrom, record.molecule_id)
+    entry = from_pair_matrix(
+        record.molecule_id, result.engine, result.energy_hartree, result.kinetic_hartree,
+        [a.GetAtomicNum() for a in record.mol.GetAtoms()], result.arrays["kd_atom_hartree"],
+        result.arrays["kd_pair_hartree"], record.bonds, result.scf_iterations or -1,
+        result.wall_s)
+    reason, message = check_descriptors(entry)
+    if reason:
+        raise MoleculeRejected(record.molecule_id, reason, message, STAGE)
+    return entry
+
+
+def psi4_program(executable: str) -> str:
+    """``"psi4 <version>"`` of the Psi4 that ``executable`` starts (``psi4 --version``), or
+    ``"psi4 unknown"`` when it cannot be asked."""
+    import shlex
+    import subprocess
+
+    try:
+        done = subprocess.run([*shlex.split(executable), "--version"], capture_output=True,
+                              text=True, timeout=120)
+        version = done.stdout.strip().splitlines()[-1].strip() if done.returncode == 0 else ""
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        version = ""
+    return f"psi4 {version or 'unknown'}"
+
+
+def shard_input_digest(records: Sequence[GeometryRecord], method: str, basis: str,
+                       scf_options: Mapping[str, Any], program: str) -> str:
+    """:func:`virialff.formats.reference_cache.input_digest` of a geometry shard's usable
+    records (unusable records are failures whatever the cache holds)."""
+    return input_digest([
+        CachedMolecule(r.molecule_id, tuple(a.GetAtomicNum() for a in r.mol.GetAtoms()),
+                       r.charge, tuple(tuple(int(v) for v in b) for b in r.bonds),
+                       r.positions_angstrom)
+        for r in records if not r.error], method, basis, scf_options, program)
+
+
+def restore_from_cache(cache_root: Path | str, digest: str, records: Sequence[GeometryRecord],
+                       output_npz: Path | str, output_status: Path | str,
+                       table: StatusTable) -> str | None:
+    """Write the shard from the cache when it holds ``digest``; returns the cached shard's
+    name, or ``None`` on a miss."""
+    shard = find_shard(cache_root, digest)
+    if shard is None:
+        return None
+    entries, _, entry, status_path = load_shard(cache_root, shard)
+    usable = {r.molecule_id for r in records if not r.error}
+    cached = {r.molecule_id: r for r in read_status(status_path)}
+    if set(cached) != usable:
+        raise ValueError(f"cache shard {shard} of {cache_root} matches the input digest but "
+                         "lists other molecules; the cache manifest is corrupt")
+    table.records.extend(cached[r.molecule_id] for r in records if not r.error)
+    write_descriptors_npz(output_npz, entries, entry["method"], entry["basis"])
+    return shard
+
+
+def engine_results(records: Sequence[GeometryRecord], section: Mapping[str, Any],
+                   log_path: Path | str | None = None,
+                   workdir: Path | str | None = None) -> list[Psi4Result | MoleculeRejected]:
+    """One result (or the rejection) per usable record, from the configured engine and source.
+
+    ``section``: the complete ``descriptors`` section. ``source: scf`` runs ``engine`` (Psi4
+    in one process for the shard, or PySCF in this process); ``source: wavefunction`` reads
+    each conformer's stored Psi4 wavefunction (``wavefunction_pattern`` with ``root``,
+    ``chembl_id``, ``conf``, ``molecule_id``) and takes E from the SDF's QMugs energy.
+    """
+    method, basis = str(section["method"]), str(section["basis"])
+    if section["source"] == "wavefunction":
+        from virialff.qc.wavefunction import descriptors_from_wavefunctions, wavefunction_path
+
+        paths = []
+        for record in records:
+            props = record.properties
+            conf = props.get("conf_id", "0").removeprefix("conf_").removeprefix("conf")
+            paths.append(wavefunction_path(
+                section["wavefunction_pattern"], root=section["wavefunction_root"],
+                chembl_id=props.get("chembl_id", ""), conf=int(conf or 0),
+                molecule_id=record.molecule_id))
+        energies = [float(r.properties["dft_total_energy_hartree"])
+                    if "dft_total_energy_hartree" in r.properties else None for r in records]
+        return descriptors_from_wavefunctions(records, paths, energies, basis)
+    jobs = descriptor_jobs(records, method, basis)
+    if section["engine"] == "pyscf":
+        from virialff.qc.pyscf_engine import pyscf_settings_from_config, run_pyscf_jobs
+
+        return list(run_pyscf_jobs(jobs, pyscf_settings_from_config(section)))
+    settings = psi4_settings_from_config(section)
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="virialff-psi4-") as tmp:
+            return list(run_psi4_jobs(jobs, settings, workdir=tmp, log_path=log_path))
+    return list(run_psi4_jobs(jobs, settings, workdir=workdir, log_path=log_path))
+
+
+def engine_program(section: Mapping[str, Any]) -> str:
+    """Program and version that produce the descriptors (enters the cache digest)."""
+    if section["engine"] == "pyscf":
+        from virialff.qc.pyscf_engine import pyscf_version
+
+        return f"pyscf {pyscf_version()} ({section['pyscf']['device']})"
+    return psi4_program(section["psi4_executable"])
 
 
 def run_descriptor_shard(
     geometry_sdf: Path | str,
     output_npz: Path | str,
     output_status: Path | str,
-    descriptors_config: Mapping[str, Any],
+    section: Mapping[str, Any],
+    cache_root: Path | str | None = None,
     log_path: Path | str | None = None,
     workdir: Path | str | None = None,
 ) -> StatusTable:
-    """Compute E, T and K·D for every molecule of a geometry SDF in one Psi4 process.
+    """Compute E, T and K·D for every molecule of a geometry SDF, or restore them from the
+    cache of expensive results.
 
-    ``descriptors_config`` is the ``descriptors:`` config section (method, basis, scf_type,
-    memory, threads, maxiter, convergence, timeout_s). Writes ``output_npz`` (converged
-    molecules only) and ``output_status`` (every molecule). ``workdir`` keeps Psi4's files.
+    ``section``: the complete ``descriptors`` config section (level of theory, SCF settings,
+    engine, source, and the execution settings: executable, memory, threads, timeout);
+    ``cache_root``: a cache folder (:mod:`virialff.formats.reference_cache`) or ``None``
+    (only SCF results are cached). Writes ``output_npz`` (converged molecules only) and
+    ``output_status`` (every molecule). ``workdir`` keeps Psi4's files.
     """
-    molecules = read_geometry_sdf(geometry_sdf)
-    method, basis = str(descriptors_config["method"]), str(descriptors_config["basis"])
-    settings = psi4_settings_from_config(descriptors_config)
+    method, basis = str(section["method"]), str(section["basis"])
+    records = read_geometry_sdf(geometry_sdf)
     table = StatusTable(STAGE)
-    if molecules:
-        if workdir is None:
-            with tempfile.TemporaryDirectory(prefix="virialff-psi4-") as tmp:
-                results = run_psi4_jobs(descriptor_jobs(molecules, method, basis), settings,
-                                        workdir=tmp, log_path=log_path)
+    usable = []
+    for record in records:
+        if record.error:
+            table.failed(record.molecule_id, "bad_sdf",
+                         f"molecule {record.molecule_id}: bad_sdf: {record.error}")
         else:
-            results = run_psi4_jobs(descriptor_jobs(molecules, method, basis), settings,
-                                    workdir=workdir, log_path=log_path)
-    else:
-        results = []
+            usable.append(record)
+    if cache_root is not None and usable and section["source"] == "scf":
+        program = engine_program(section)
+        scf = {k: section[k] for k in ("scf_type", "e_convergence", "d_convergence")}
+        digest = shard_input_digest(records, method, basis, scf, program)
+        shard = restore_from_cache(cache_root, digest, records, output_npz, output_status, table)
+        if log_path is not None:
+            with open(log_path, "a") as log:
+                log.write(f"# cache {cache_root}: input digest {digest} ({program}): "
+                          + (f"restored from cached shard {shard}\n" if shard else "miss\n"))
+        if shard is not None:
+            table.write(output_status)
+            table.append_to_log(log_path)
+            return table
+    results = engine_results(usable, section, log_path, workdir) if usable else []
     entries = []
-    for (molecule_id, symbols, positions, _), result in zip(molecules, results, strict=True):
+    for record, result in zip(usable, results, strict=True):
+        if isinstance(result, MoleculeRejected):
+            table.rejected(result)
+            continue
         try:
-            check_result(result, symbols, positions, molecule_id)
+            entry = result_descriptors(record, result)
         except MoleculeRejected as error:
             table.rejected(error, result.wall_s)
             continue
-        entries.append({
-            "molecule_id": molecule_id,
-            "energy_hartree": result.energy_hartree,
-            "kinetic_hartree": result.kinetic_hartree,
-            "kd_atom_hartree": result.arrays["kd_atom_hartree"],
-            "kd_pair_hartree": result.arrays["kd_pair_hartree"],
-            "scf_iterations": result.scf_iterations,
-            "wall_s": result.wall_s,
-        })
-        table.ok(molecule_id, result.wall_s,
-                 f"T/-E = {result.kinetic_hartree / -result.energy_hartree:.4f}, "
-                 f"{result.scf_iterations} SCF iterations")
-    output_npz = Path(output_npz)
-    output_npz.parent.mkdir(parents=True, exist_ok=True)
-    arrays = pack_descriptors(entries, method, basis)
-    # np.savez appends ".npz" to names without it; write through a handle to keep the name.
-    with open(output_npz, "wb") as handle:
-        np.savez(handle, **arrays)
+        entries.append(entry)
+        table.ok(record.molecule_id, result.wall_s,
+                 f"T/-E = {entry.kinetic_hartree / -entry.energy_hartree:.4f}, "
+                 f"{entry.scf_iterations} SCF iterations, {entry.engine}")
+    write_descriptors_npz(output_npz, entries, method, basis)
     table.write(output_status)
     table.append_to_log(log_path)
     return table
-
-
-def load_descriptors(path: Path | str) -> dict[str, np.ndarray]:
-    """Load a descriptor NPZ as a dict of arrays (no pickle needed)."""
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
-
-
-def molecule_descriptors(arrays: Mapping[str, np.ndarray], index: int) -> dict[str, Any]:
-    """Descriptors of molecule ``index`` of a loaded NPZ: scalars and its KD slices."""
-    a0, a1 = int(arrays["atom_ptr"][index]), int(arrays["atom_ptr"][index + 1])
-    p0, p1 = int(arrays["pair_ptr"][index]), int(arrays["pair_ptr"][index + 1])
-    return {
-        "molecule_id": str(arrays["molecule_id"][index]),
-        "energy_hartree": float(arrays["energy_hartree"][index]),
-        "kinetic_hartree": float(arrays["kinetic_hartree"][index]),
-        "kd_atom_hartree": arrays["kd_atom_hartree"][a0:a1],
-        "kd_pair_hartree": arrays["kd_pair_hartree"][p0:p1],
-        "scf_iterations": int(arrays["scf_iterations"][index]),
-        "wall_s": float(arrays["wall_s"][index]),
-    }

@@ -3,38 +3,31 @@
 Demo rows (``source == "demo"``): SMILES → ``Chem.AddHs`` → ETKDG (+ MMFF94) → xtb
 optimisation. QMugs rows (``source == "qmugs"``): the conformer SDF at ``source_path`` is
 GFN2-xTB already and passes through (its ``GFN2:TOTAL_ENERGY``), unless
-``geometry.reoptimize_qmugs`` is true. Output (``docs/data-formats.md``): an SDF with explicit
-hydrogens, title and property ``molecule_id``, property ``xtb_energy_hartree``, atom order of the
-input, plus a status table. A failing molecule is recorded and the shard goes on.
+``geometry.reoptimize_qmugs`` is true. Reference rows (``source == "reference"``): the cached
+GFN2-xTB geometry of ``data/reference/geometries/`` passes through.
+
+After every GFN2-xTB optimisation the bonds are perceived from the new geometry and compared
+with the input graph: a changed topology (a proton moved from N to O, a ring opened) fails the
+molecule with the reason ``topology_changed``, naming the atoms. Output
+(:mod:`virialff.formats.geometry_sdf`): an SDF with explicit hydrogens, the input graph, title
+and property ``molecule_id``, property ``xtb_energy_hartree``, plus a status table. A failing
+molecule is recorded and the shard goes on.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from virialff.errors import MoleculeRejected
+from virialff.formats.geometry_sdf import write_geometry_sdf
+from virialff.formats.molecules_csv import read_shard_rows
+from virialff.formats.status_table import StatusTable
 from virialff.qc import xtb
-from virialff.qc.status import StatusTable
 
 STAGE = "geometry"
 QMUGS_XTB_ENERGY_KEY = "GFN2:TOTAL_ENERGY"
-
-
-def read_shard_rows(molecules_csv: Path | str, shard: str) -> list[dict[str, str]]:
-    """Rows of ``molecules.csv`` whose ``shard`` column equals ``shard`` (file order).
-
-    The column holds shard names (``shard00000``); a bare index (``0``) is accepted too.
-    """
-
-    def name(value: str | None) -> str:
-        value = (value or "").strip()
-        return f"shard{int(value):05d}" if value.isdigit() else value
-
-    with open(molecules_csv, newline="") as handle:
-        return [row for row in csv.DictReader(handle) if name(row.get("shard")) == shard]
+QMUGS_DFT_ENERGY_KEY = "DFT:TOTAL_ENERGY"
 
 
 def _seed_for(row: Mapping[str, str], base_seed: int) -> int:
@@ -67,17 +60,24 @@ def build_geometry(
     row: Mapping[str, str],
     settings: xtb.XtbSettings,
     *,
-    reoptimize_qmugs: bool = False,
-    seed: int = 0,
-    embed_max_attempts: int = 10,
+    reoptimize_qmugs: bool,
+    seed: int,
+    embed_max_attempts: int,
     log_path: Path | str | None = None,
 ):  # noqa: ANN201 - rdkit Mol
     """Geometry of one ``molecules.csv`` row: an RDKit Mol with explicit H and one conformer,
     properties ``molecule_id`` and ``xtb_energy_hartree``. Raises :class:`MoleculeRejected`."""
     from virialff.chem.graph import check_geometry
+    from virialff.chem.topology import topology_changes
 
     molecule_id = row["molecule_id"]
-    source = row.get("source", "demo") or "demo"
+    source = row["source"]
+    if source == "reference":
+        from virialff.data.reference import cached_reference_geometry
+
+        mol = cached_reference_geometry(row)
+        check_geometry(mol.GetConformer().GetPositions(), molecule_id)
+        return mol
     if source == "qmugs":
         mol = qmugs_molecule(row)
         optimise = reoptimize_qmugs
@@ -96,13 +96,25 @@ def build_geometry(
         positions, energy = xtb.optimize(symbols, positions, charge=charge, uhf=unpaired,
                                          settings=settings, molecule_id=molecule_id,
                                          log_path=log_path)
+        changed = topology_changes(mol, positions)
+        if changed:
+            raise MoleculeRejected(molecule_id, "topology_changed",
+                                   f"the GFN{settings.gfn}-xTB optimisation changed the covalent "
+                                   f"graph: {changed}", STAGE)
         xtb.set_positions(mol, positions)
     elif energy is None:
         energy = xtb.single_point(symbols, positions, charge=charge, uhf=unpaired,
                                   settings=settings, molecule_id=molecule_id, log_path=log_path)
     check_geometry(positions, molecule_id)
+    qmugs_energy = (mol.GetProp(QMUGS_DFT_ENERGY_KEY)
+                    if source == "qmugs" and mol.HasProp(QMUGS_DFT_ENERGY_KEY) else "")
     for key in list(mol.GetPropNames()):
         mol.ClearProp(key)
+    if source == "qmugs":  # what the wavefunction source of the descriptor stage needs
+        mol.SetProp("chembl_id", row.get("chembl_id", ""))
+        mol.SetProp("conf_id", row.get("conf_id", ""))
+        if qmugs_energy:
+            mol.SetProp("dft_total_energy_hartree", qmugs_energy)
     mol.SetProp("_Name", molecule_id)
     mol.SetProp("molecule_id", molecule_id)
     mol.SetProp("xtb_energy_hartree", f"{energy:.10f}")
@@ -117,54 +129,25 @@ def run_geometry_shard(
     shard: str,
     output_sdf: Path | str,
     output_status: Path | str,
-    geometry_config: Mapping[str, Any],
-    seed: int = 0,
+    settings: xtb.XtbSettings,
+    reoptimize_qmugs: bool,
+    embed_max_attempts: int,
+    seed: int,
     log_path: Path | str | None = None,
 ) -> StatusTable:
     """Build the geometries of one shard; write ``output_sdf`` and ``output_status``.
 
-    ``geometry_config`` is the ``geometry:`` config section. An empty shard writes an empty SDF
-    and a header-only status table. Returns the status table.
+    An empty shard writes an empty SDF and a header-only status table. Returns the table.
     """
-    from rdkit import Chem
-
-    settings = xtb.xtb_settings_from_config(geometry_config)
     rows = read_shard_rows(molecules_csv, shard)
     table = StatusTable(STAGE)
-    output_sdf = Path(output_sdf)
-    output_sdf.parent.mkdir(parents=True, exist_ok=True)
-    output_sdf.write_text("")
-    writer = Chem.SDWriter(str(output_sdf))
-    try:
-        for row in rows:
-            with table.track(row["molecule_id"]):
-                mol = build_geometry(
-                    row, settings,
-                    reoptimize_qmugs=bool(geometry_config.get("reoptimize_qmugs", False)),
-                    seed=seed,
-                    embed_max_attempts=int(geometry_config.get("embed_max_attempts", 10)),
-                    log_path=log_path,
-                )
-                writer.write(mol)
-                writer.flush()
-    finally:
-        writer.close()
+    mols = []
+    for row in rows:
+        with table.track(row["molecule_id"]):
+            mols.append(build_geometry(row, settings, reoptimize_qmugs=reoptimize_qmugs,
+                                       seed=seed, embed_max_attempts=embed_max_attempts,
+                                       log_path=log_path))
+    write_geometry_sdf(output_sdf, mols)
     table.write(output_status)
     table.append_to_log(log_path, shard)
     return table
-
-
-def read_geometries(path: Path | str) -> list[Any]:
-    """Read a geometry SDF (explicit H kept) → list of RDKit Mols with their properties."""
-    from rdkit import Chem
-
-    path = Path(path)
-    if path.stat().st_size == 0:
-        return []
-    supplier = Chem.SDMolSupplier(str(path), removeHs=False, sanitize=True)
-    mols = []
-    for index, mol in enumerate(supplier):
-        if mol is None:
-            raise ValueError(f"{path}: record {index} is unreadable")
-        mols.append(mol)
-    return mols

@@ -110,11 +110,11 @@ class Psi4Settings:
     """Process-wide settings: executable, memory (Psi4 string, e.g. ``"4 GB"``), threads,
     timeout for the whole process (s, ``None``: no limit) and shared Psi4 options."""
 
-    executable: str = "psi4"
-    memory: str = "4 GB"
-    threads: int = 1
-    timeout_s: float | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    executable: str
+    memory: str
+    threads: int
+    timeout_s: float | None
+    options: dict[str, Any]
 
 
 @dataclass
@@ -143,6 +143,7 @@ class Psi4Result:
     sum_rule_residual_hartree: float | None = None
     n_electrons_from_density: float | None = None
     one_electron_residual_hartree: float | None = None
+    engine: str = ""
     wavefunction_path: Path | None = None
 
     def raise_if_failed(self) -> None:
@@ -153,20 +154,18 @@ class Psi4Result:
 
 
 def psi4_settings_from_config(section: Mapping[str, Any]) -> Psi4Settings:
-    """Build :class:`Psi4Settings` from the ``descriptors:`` config section.
+    """:class:`Psi4Settings` from a ``descriptors:`` config section (every key required: the
+    schema fills the defaults; execution keys arrive from the rule's threads and resources).
 
-    Shared options: ``scf_type``, ``maxiter``, ``e_convergence``, ``d_convergence`` where given.
+    Shared Psi4 options: ``scf_type``, ``maxiter``, ``e_convergence``, ``d_convergence``.
     """
-    options: dict[str, Any] = {}
-    for key in ("scf_type", "maxiter", "e_convergence", "d_convergence"):
-        if section.get(key) is not None:
-            options[key] = section[key]
     return Psi4Settings(
-        executable=str(section.get("psi4_executable", "psi4")),
-        memory=str(section.get("memory", "4 GB")),
-        threads=int(section.get("threads", 1)),
-        timeout_s=section.get("timeout_s"),
-        options=options,
+        executable=str(section["psi4_executable"]),
+        memory=str(section["memory"]),
+        threads=int(section["threads"]),
+        timeout_s=section["timeout_s"],
+        options={k: section[k] for k in ("scf_type", "maxiter", "e_convergence",
+                                         "d_convergence")},
     )
 
 
@@ -323,6 +322,7 @@ def _read_result(job: Psi4Job, index: int, results_dir: Path, process_note: str,
         sum_rule_residual_hartree=raw.get("sum_rule_residual_hartree"),
         n_electrons_from_density=raw.get("n_electrons_from_density"),
         one_electron_residual_hartree=raw.get("one_electron_residual_hartree"),
+        engine=str(raw.get("engine", "")),
         wavefunction_path=wfn_path if wfn_path.exists() else None,
     )
     if result.ok and result.energy_hartree is not None and not math.isfinite(result.energy_hartree):

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from virialff.errors import MoleculeRejected
+from virialff.formats.xyz import read_xyz, write_xyz
 
 _TOTAL_ENERGY = re.compile(r"TOTAL ENERGY\s+(\S+)\s+Eh")
 
@@ -37,50 +38,52 @@ class XtbSettings:
     """How to call xtb: executable (may carry arguments), GFN level, ``--opt`` level,
     threads (``--parallel`` and ``OMP_NUM_THREADS``) and a timeout per call in seconds."""
 
-    executable: str = "xtb"
-    gfn: int = 2
-    optimization_level: str = "normal"
-    threads: int = 1
-    timeout_s: float | None = 600.0
+    executable: str
+    gfn: int
+    optimization_level: str
+    threads: int
+    timeout_s: float | None
 
 
 def xtb_settings_from_config(section: Mapping[str, Any]) -> XtbSettings:
-    """Build :class:`XtbSettings` from the ``geometry:`` config section."""
+    """:class:`XtbSettings` from a ``geometry:`` config section (every key required: the schema
+    fills the defaults; execution keys arrive from the rule's threads and resources)."""
     return XtbSettings(
-        executable=str(section.get("xtb_executable", "xtb")),
-        gfn=int(section.get("gfn", 2)),
-        optimization_level=str(section.get("optimization_level", "normal")),
-        threads=int(section.get("threads", 1)),
-        timeout_s=section.get("timeout_s", 600.0),
+        executable=str(section["xtb_executable"]),
+        gfn=int(section["gfn"]),
+        optimization_level=str(section["optimization_level"]),
+        threads=int(section["threads"]),
+        timeout_s=section["timeout_s"],
     )
-
-
-def write_xyz(path: Path | str, symbols: Sequence[str], positions_angstrom: Any,
-              comment: str = "") -> None:
-    """Write an XYZ file; ``positions_angstrom`` is [N, 3] in Å."""
-    positions = np.asarray(positions_angstrom, dtype=float)
-    lines = [str(len(symbols)), comment.replace("\n", " ")]
-    lines += [f"{s:<2s} {x:18.10f} {y:18.10f} {z:18.10f}" for s, (x, y, z) in
-              zip(symbols, positions, strict=True)]
-    Path(path).write_text("\n".join(lines) + "\n")
-
-
-def read_xyz(path: Path | str) -> tuple[list[str], np.ndarray, str]:
-    """Read an XYZ file: symbols [N], positions [N, 3] in Å, comment line."""
-    lines = Path(path).read_text().splitlines()
-    n_atoms = int(lines[0].split()[0])
-    symbols, positions = [], []
-    for line in lines[2 : 2 + n_atoms]:
-        parts = line.split()
-        symbols.append(parts[0].capitalize())
-        positions.append([float(v) for v in parts[1:4]])
-    if len(symbols) != n_atoms:
-        raise ValueError(f"{path}: expected {n_atoms} atoms, found {len(symbols)}")
-    return symbols, np.asarray(positions, dtype=float), lines[1]
 
 
 def _tail(text: str, n_lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-n_lines:])
+
+
+def _execute(work: Path, arguments: Sequence[str], settings: XtbSettings, molecule_id: str,
+             log_path: Path | str | None, fail) -> subprocess.CompletedProcess:  # noqa: ANN001
+    """Run ``xtb coord.xyz ARGUMENTS --gfn G --parallel T`` in ``work`` (threads, stack size
+    and timeout from ``settings``); log it; ``fail(detail)`` builds the exception to raise."""
+    command = [*shlex.split(settings.executable), "coord.xyz", *arguments,
+               "--gfn", str(settings.gfn), "--parallel", str(int(settings.threads))]
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = f"{int(settings.threads)},1"
+    env["MKL_NUM_THREADS"] = str(int(settings.threads))
+    env.setdefault("OMP_STACKSIZE", "1G")  # xtb's documented setting for larger molecules
+    try:
+        completed = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
+                                   timeout=settings.timeout_s)
+    except FileNotFoundError:
+        raise fail(f"xtb executable {settings.executable!r} not found") from None
+    except subprocess.TimeoutExpired:
+        raise fail(f"timed out after {settings.timeout_s} s") from None
+    if log_path is not None:
+        with open(log_path, "a") as log:
+            log.write(f"# {molecule_id}: $ {shlex.join(command)} -> {completed.returncode}\n")
+            log.write(completed.stdout[-20000:])
+            log.write(completed.stderr[-5000:])
+    return completed
 
 
 def _run_xtb(
@@ -98,15 +101,8 @@ def _run_xtb(
         raise ValueError(f"{molecule_id}: positions shape {positions.shape}, "
                          f"expected ({len(symbols)}, 3)")
     symbols = [str(s).capitalize() for s in symbols]
-    command = [*shlex.split(settings.executable), "coord.xyz"]
-    if optimize_geometry:
-        command += ["--opt", settings.optimization_level]
-    command += ["--gfn", str(settings.gfn), "--chrg", str(int(charge)), "--uhf", str(int(uhf)),
-                "--parallel", str(int(settings.threads))]
-    env = dict(os.environ)
-    env["OMP_NUM_THREADS"] = f"{int(settings.threads)},1"
-    env["MKL_NUM_THREADS"] = str(int(settings.threads))
-    env.setdefault("OMP_STACKSIZE", "1G")  # xtb's documented setting for larger molecules
+    arguments = ["--opt", settings.optimization_level] if optimize_geometry else []
+    arguments += ["--chrg", str(int(charge)), "--uhf", str(int(uhf))]
     what = "optimisation" if optimize_geometry else "single point"
 
     def fail(detail: str) -> MoleculeRejected:
@@ -117,18 +113,7 @@ def _run_xtb(
     with tempfile.TemporaryDirectory(prefix="virialff-xtb-") as tmp:
         work = Path(tmp)
         write_xyz(work / "coord.xyz", symbols, positions, molecule_id)
-        try:
-            completed = subprocess.run(command, cwd=work, env=env, capture_output=True,
-                                       text=True, timeout=settings.timeout_s)
-        except FileNotFoundError:
-            raise fail(f"xtb executable {settings.executable!r} not found") from None
-        except subprocess.TimeoutExpired:
-            raise fail(f"timed out after {settings.timeout_s} s") from None
-        if log_path is not None:
-            with open(log_path, "a") as log:
-                log.write(f"# {molecule_id}: $ {shlex.join(command)} -> {completed.returncode}\n")
-                log.write(completed.stdout[-20000:])
-                log.write(completed.stderr[-5000:])
+        completed = _execute(work, arguments, settings, molecule_id, log_path, fail)
         output_tail = _tail(completed.stderr + "\n" + completed.stdout)
         if completed.returncode != 0:
             raise fail(f"xtb exited with status {completed.returncode}: {output_tail}")
@@ -144,7 +129,8 @@ def _run_xtb(
                 raise fail(f"geometry optimisation did not converge: {output_tail}")
             if not (work / "xtbopt.xyz").exists():
                 raise fail(f"xtb wrote no xtbopt.xyz: {output_tail}")
-            new_symbols, positions, _ = read_xyz(work / "xtbopt.xyz")
+            (frame,) = read_xyz(work / "xtbopt.xyz")
+            new_symbols, positions = frame.symbols, frame.positions_angstrom
             if new_symbols != symbols:
                 raise fail("xtb changed the atom order (element sequence differs)")
     if not math.isfinite(energy_hartree) or not np.all(np.isfinite(positions)):
@@ -158,7 +144,7 @@ def optimize(
     *,
     charge: int = 0,
     uhf: int = 0,
-    settings: XtbSettings | None = None,
+    settings: XtbSettings,
     molecule_id: str = "molecule",
     log_path: Path | str | None = None,
 ) -> tuple[np.ndarray, float]:
@@ -168,7 +154,7 @@ def optimize(
     (same atom order) and the total energy in Hartree. ``uhf`` is the number of unpaired
     electrons. Raises :class:`MoleculeRejected` (``xtb_failed``) on any failure.
     """
-    return _run_xtb(symbols, positions_angstrom, True, charge, uhf, settings or XtbSettings(),
+    return _run_xtb(symbols, positions_angstrom, True, charge, uhf, settings,
                     molecule_id, log_path)
 
 
@@ -178,14 +164,76 @@ def single_point(
     *,
     charge: int = 0,
     uhf: int = 0,
-    settings: XtbSettings | None = None,
+    settings: XtbSettings,
     molecule_id: str = "molecule",
     log_path: Path | str | None = None,
 ) -> float:
     """GFN-xTB total energy in Hartree at fixed ``positions_angstrom`` [N, 3] Å."""
     _, energy = _run_xtb(symbols, positions_angstrom, False, charge, uhf,
-                         settings or XtbSettings(), molecule_id, log_path)
+                         settings, molecule_id, log_path)
     return energy
+
+
+_MD_INPUT = """$md
+   temp={temperature_k:.2f}
+   time={time_ps:.4f}
+   dump={dump_fs:.4f}
+   step={step_fs:.4f}
+   velo=false
+   nvt=true
+   hmass=1
+   shake=0
+$end
+"""
+
+
+def molecular_dynamics(
+    symbols: Sequence[str],
+    positions_angstrom: Any,
+    *,
+    temperature_k: float,
+    time_ps: float,
+    step_fs: float = 0.5,
+    dump_fs: float = 50.0,
+    charge: int = 0,
+    uhf: int = 0,
+    settings: XtbSettings,
+    molecule_id: str = "molecule",
+    log_path: Path | str | None = None,
+) -> list[np.ndarray]:
+    """GFN-xTB Born-Oppenheimer MD (``xtb --md``) from ``positions_angstrom`` [N, 3] Å.
+
+    NVT at ``temperature_k`` (xtb's Berendsen thermostat, real hydrogen masses, no SHAKE, so
+    bonds to hydrogen vibrate too) for ``time_ps`` with ``step_fs`` steps; returns the frames
+    xtb dumped every ``dump_fs`` (each [N, 3] Å, same atom order), the last one last. Raises
+    :class:`MoleculeRejected` (``xtb_failed``) on any failure.
+    """
+    positions = np.asarray(positions_angstrom, dtype=float)
+    symbols = [str(s).capitalize() for s in symbols]
+    arguments = ["--md", "--input", "md.inp", "--chrg", str(int(charge)), "--uhf", str(int(uhf))]
+
+    def fail(detail: str) -> MoleculeRejected:
+        return MoleculeRejected(molecule_id, "xtb_failed", f"GFN{settings.gfn}-xTB MD: {detail}")
+
+    with tempfile.TemporaryDirectory(prefix="virialff-xtb-md-") as tmp:
+        work = Path(tmp)
+        write_xyz(work / "coord.xyz", symbols, positions, molecule_id)
+        (work / "md.inp").write_text(_MD_INPUT.format(
+            temperature_k=temperature_k, time_ps=time_ps, dump_fs=dump_fs, step_fs=step_fs))
+        completed = _execute(work, arguments, settings, molecule_id, log_path, fail)
+        trajectory = work / "xtb.trj"
+        if completed.returncode != 0 or not (work / "xtbmdok").exists() or not trajectory.exists():
+            raise fail(f"xtb exited with status {completed.returncode}: "
+                       f"{_tail(completed.stderr + chr(10) + completed.stdout)}")
+        try:
+            frames = read_xyz(trajectory)
+        except ValueError as error:
+            raise fail(str(error)) from None
+    if not frames:
+        raise fail("empty trajectory")
+    if any(frame.symbols != symbols for frame in frames):
+        raise fail("xtb changed the atom order (element sequence differs)")
+    return [frame.positions_angstrom for frame in frames]
 
 
 # --- RDKit helpers -------------------------------------------------------------------------

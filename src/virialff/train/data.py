@@ -14,10 +14,9 @@ import torch
 
 from virialff.chem.elements import SUPPORTED_ELEMENTS
 from virialff.chem.graph import GraphBatch, collate, graph_from_rdkit
+from virialff.formats.dataset import read_dataset, write_dataset
 from virialff.model.potential_model import fragment_labels
 
-DATASET_VERSION = 1
-SPLITS: tuple[str, ...] = ("train", "val", "test")
 #: private per-atom keys added to ``atom_targets`` so that they follow ``select_molecules``.
 ATOM_INDEX_KEY = "_atom_index"
 FRAGMENT_KEY = "_fragment"
@@ -29,31 +28,25 @@ def load_dataset(path: str | Path) -> tuple[GraphBatch, dict[str, torch.Tensor],
     ``graphs`` gains two private per-atom entries: ``_atom_index`` (global atom index, to look
     up cached embeddings) and ``_fragment`` (covalent fragment label, for charge neutrality).
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"dataset file {path} does not exist")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    graphs = GraphBatch.from_state_dict(payload["graphs"])
-    split = {
-        name: torch.as_tensor(payload["split"].get(name, []), dtype=torch.long) for name in SPLITS
-    }
+    graphs, split, metadata = read_dataset(path)
     n_atoms = int(graphs.atom_ptr[-1])
     graphs.atom_targets[ATOM_INDEX_KEY] = torch.arange(n_atoms)
     graphs.atom_targets[FRAGMENT_KEY] = fragment_labels(graphs.bond_index, n_atoms)
-    metadata = {k: v for k, v in payload.items() if k not in ("graphs", "split")}
     return graphs, split, metadata
 
 
 def fit_linear_reference(
-    element_counts: torch.Tensor, values: torch.Tensor
+    element_counts: torch.Tensor, n_fragments: torch.Tensor, values: torch.Tensor
 ) -> tuple[np.ndarray, float]:
-    """Least-squares ``values ≈ wᵀN + b`` (float64); returns ``(w [n_elements], b)``.
+    """Least-squares ``values ≈ wᵀN + n_fragments·b`` (float64); returns ``(w [n_elements], b)``.
 
-    Elements absent from ``element_counts`` get weight 0 (minimum-norm solution).
+    ``element_counts`` [M, n_elements], ``n_fragments`` [M], ``values`` [M] kcal/mol. Elements
+    absent from ``element_counts`` get weight 0 (minimum-norm solution).
     """
     counts = element_counts.detach().cpu().double().numpy()
     target = values.detach().cpu().double().numpy()
-    design = np.hstack([counts, np.ones((counts.shape[0], 1))])
+    fragments = n_fragments.detach().cpu().double().numpy().reshape(-1, 1)
+    design = np.hstack([counts, fragments])
     solution, *_ = np.linalg.lstsq(design, target, rcond=None)
     return solution[:-1], float(solution[-1])
 
@@ -127,7 +120,8 @@ def synthetic_dataset(
     seed: int = 0,
     split_fractions: tuple[float, float, float] = (0.75, 0.125, 0.125),
 ) -> dict:
-    """A small dataset dict in the ``dataset.pt`` format, from real molecules (for tests).
+    """A small data set ``{"graphs": GraphBatch, "split", "data_scale"}`` from real molecules
+    (for tests and benchmarks; :func:`write_synthetic_dataset` saves it).
 
     Geometries come from RDKit ETKDG (several conformers per SMILES when ``n_molecules`` is
     larger than the SMILES list). Targets are smooth synthetic functions of structure and
@@ -165,19 +159,32 @@ def synthetic_dataset(
         "val": torch.as_tensor(np.sort(order[n_train : n_train + n_val])),
         "test": torch.as_tensor(np.sort(order[n_train + n_val :])),
     }
-    return {
-        "graphs": batch.state_dict(),
-        "split": split,
-        "elements": list(SUPPORTED_ELEMENTS),
-        "run_name": "synthetic",
-        "data_scale": "custom",
-        "version": DATASET_VERSION,
-    }
+    return {"graphs": batch, "split": split, "data_scale": "custom",
+            "group_ids": list(batch.molecule_ids)}
 
 
 def write_synthetic_dataset(path: str | Path, **kwargs) -> Path:  # noqa: ANN003
-    """:func:`synthetic_dataset` saved to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(synthetic_dataset(**kwargs), path)
-    return path
+    """:func:`synthetic_dataset` saved to ``path`` (:mod:`virialff.formats.dataset`)."""
+    data = synthetic_dataset(**kwargs)
+    return write_dataset(path, data.pop("graphs"), data.pop("split"), **data)
+
+
+def restrict_training_split(split: dict[str, torch.Tensor], group_ids: list[str],
+                            n_groups: int, seed: int) -> dict[str, torch.Tensor]:
+    """``split`` with its training part cut to every conformer of ``n_groups`` compounds.
+
+    The compounds (``group_ids``, one per molecule of the data set) of the training split are
+    put in a ``numpy.random.default_rng(seed)`` order and the first ``n_groups`` kept, so a
+    smaller subset is always part of a larger one with the same seed (learning curves).
+    Validation and test are unchanged. ``ValueError`` when ``n_groups`` exceeds the training
+    compounds.
+    """
+    train = split["train"].tolist()
+    compounds = sorted({group_ids[i] for i in train})
+    if not 1 <= n_groups <= len(compounds):
+        raise ValueError(f"cannot train on {n_groups} compounds: the training split has "
+                         f"{len(compounds)}")
+    order = np.random.default_rng(seed).permutation(len(compounds))
+    chosen = {compounds[i] for i in order[:n_groups]}
+    kept = [i for i in train if group_ids[i] in chosen]
+    return {**split, "train": torch.as_tensor(kept, dtype=torch.long)}

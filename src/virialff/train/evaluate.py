@@ -13,30 +13,33 @@ import numpy as np
 import pandas as pd
 import torch
 
-from virialff.model.potential_model import TARGET_KEYS
-from virialff.model.predictor import load_model
+from virialff.formats.model_file import read_model_file
+from virialff.model.potential_model import TARGET_KEYS, potential_model_from_payload
 from virialff.train.data import FRAGMENT_KEY, load_dataset
-from virialff.train.stages import _batch, _place_dataset
+from virialff.train.stages import _batch, _place_dataset, select_device
 
 
 def predict_dataset(
     model_path: str | Path,
     dataset_path: str | Path,
-    split: str = "test",
-    device: str | None = None,
+    split: str,
+    device: str,
     batch_size: int = 512,
 ) -> tuple[pd.DataFrame, dict]:
     """Reference and predicted target energies of one split: ``(table, model metadata)``."""
-    predictor = load_model(model_path, device=device)
+    payload = read_model_file(model_path, kind="potential")
+    dev = select_device(device)
+    model = potential_model_from_payload(payload, str(model_path)).to(dev).eval()
+    metadata = {k: v for k, v in payload.items() if k != "state_dict"}
     graphs, splits, _ = load_dataset(dataset_path)
     indices = splits[split]
-    key = TARGET_KEYS[predictor.target]
-    data = _place_dataset(graphs, predictor.device)
+    key = TARGET_KEYS[model.target]
+    data = _place_dataset(graphs, dev)
     predicted = []
     with torch.no_grad():
         for start in range(0, indices.numel(), batch_size):
-            batch = _batch(data, indices[start : start + batch_size], predictor.device)
-            out = predictor.model(batch, fragment=batch.atom_targets[FRAGMENT_KEY])
+            batch = _batch(data, indices[start : start + batch_size], dev)
+            out = model(batch, fragment=batch.atom_targets[FRAGMENT_KEY])
             predicted.append(out["energy_kcal_mol"].double().cpu())
     predicted_np = torch.cat(predicted).numpy() if predicted else np.zeros(0)
     reference = graphs.molecule_targets[key][indices].double().numpy()
@@ -49,7 +52,7 @@ def predict_dataset(
             "error_kcal_mol": predicted_np - reference,
         }
     )
-    return table, predictor.metadata
+    return table, metadata
 
 
 def error_metrics(errors_kcal_mol: np.ndarray) -> dict:
@@ -69,8 +72,11 @@ def evaluate_model(
     dataset_path: str | Path,
     predictions_csv: str | Path,
     metrics_json: str | Path,
+    *,
+    run_name: str,
+    data_scale: str,
+    device: str,
     split: str = "test",
-    device: str | None = None,
 ) -> dict:
     """Write the predictions CSV and metrics JSON of ``split``; return the metrics."""
     table, metadata = predict_dataset(model_path, dataset_path, split, device)
@@ -78,8 +84,8 @@ def evaluate_model(
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(predictions_csv, index=False, float_format="%.6f")
     metrics = {
-        "run_name": metadata.get("run_name"),
-        "data_scale": metadata.get("data_scale"),
+        "run_name": run_name,
+        "data_scale": data_scale,
         "model": metadata.get("name", Path(model_path).stem),
         "target": metadata["target"],
         "split": split,

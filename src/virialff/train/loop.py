@@ -4,7 +4,12 @@ A checkpoint ``<output>.ckpt`` is written after every epoch (model, optimizer, s
 shuffling/noise generator, Python/NumPy/torch RNG states, history). When a run is killed,
 running it again resumes from the last checkpoint and ends with exactly the weights an
 uninterrupted run would have on the CPU (same seed). The checkpoint is removed once the final
-outputs are written; a checkpoint from a different configuration is ignored.
+outputs are written.
+
+A checkpoint carries a fingerprint: the SHA-256 of the training configuration and of every
+input file (dataset, stage-1 model). A checkpoint whose fingerprint differs from the current
+run's (another configuration, a rebuilt dataset, a retrained embedding) is discarded and
+training starts fresh; the log says which part differed.
 """
 
 from __future__ import annotations
@@ -45,22 +50,51 @@ class TrainingInterruptedError(RuntimeError):
 
 @dataclass
 class LoopSettings:
-    """How to run the loop; ``fingerprint`` identifies the configuration of a checkpoint."""
+    """How to run the loop; ``fingerprint`` (:func:`run_fingerprint`) identifies what a
+    checkpoint was trained from."""
 
     epochs: int
     batch_size: int
     seed: int
     checkpoint_path: Path
-    fingerprint: str
+    fingerprint: dict
+    early_stopping_patience: int | None = None
     eval_batch_size: int = 1024
     progress: bool = True
     description: str = "training"
 
 
-def config_fingerprint(*parts: object) -> str:
-    """Stable hash of JSON-serialisable configuration parts."""
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def file_digest(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_fingerprint(configuration: object, inputs: dict[str, str]) -> dict:
+    """``{"config": sha256 of the JSON of configuration, "inputs": {name: sha256}}``.
+
+    ``inputs`` maps each input file's role (``dataset``, ``embedding``) to
+    :func:`file_digest` of it.
+    """
+    text = json.dumps(configuration, sort_keys=True, default=str)
+    return {"config": hashlib.sha256(text.encode()).hexdigest(), "inputs": dict(inputs)}
+
+
+def fingerprint_mismatch(saved: object, current: dict) -> str:
+    """Empty when a checkpoint's fingerprint equals the current one, else why not."""
+    if not isinstance(saved, dict) or "config" not in saved or "inputs" not in saved:
+        return "it has no fingerprint of its inputs (written by an older virialff)"
+    reasons = []
+    if saved["config"] != current["config"]:
+        reasons.append("the training configuration changed")
+    for name in sorted(set(saved["inputs"]) | set(current["inputs"])):
+        before, now = saved["inputs"].get(name), current["inputs"].get(name)
+        if before != now:
+            reasons.append(f"the {name} changed (SHA-256 {str(before)[:12]}… → {str(now)[:12]}…)")
+    return "; ".join(reasons)
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -131,29 +165,39 @@ def run_loop(
     Each epoch shuffles the training indices with ``generator`` and takes one optimizer step
     per mini-batch on its mean absolute error. ``train_loss`` is the mean of the mini-batch
     losses of the epoch (with coordinate noise in stage 2); ``val_loss`` and ``test_loss`` are
-    evaluated after the epoch without noise or gradients. Bit-identical resumption is
+    evaluated after the epoch without noise or gradients. With
+    ``settings.early_stopping_patience``, training stops once the validation MAE has not
+    improved for that many epochs, and the model ends with the weights of its best validation
+    epoch (the test loss is reported, never used to choose). Bit-identical resumption is
     guaranteed on the CPU; CUDA kernels (scatter-add) are not deterministic.
     """
     from tqdm import tqdm
 
+    if settings.early_stopping_patience is not None and split["val"].numel() == 0:
+        raise ValueError(f"{settings.description}: early stopping needs validation molecules, "
+                         "and the validation split is empty")
     history: list[dict] = []
     start_epoch = 1
+    best: dict = {"val_loss": float("inf"), "epoch": 0, "state": None}
     ckpt = settings.checkpoint_path
     if ckpt.exists():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state.get("fingerprint") == settings.fingerprint:
+        mismatch = fingerprint_mismatch(state.get("fingerprint"), settings.fingerprint)
+        if not mismatch:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             if scheduler is not None and state.get("scheduler") is not None:
                 scheduler.load_state_dict(state["scheduler"])
             _set_rng_states(generator, state["rng"])
             history = state["history"]
+            best = state.get("best", best)
             start_epoch = int(state["epoch"]) + 1
             log.info(
                 "resuming %s from %s after epoch %d", settings.description, ckpt, start_epoch - 1
             )
         else:
-            log.warning("ignoring checkpoint %s written with another configuration", ckpt)
+            log.warning("starting %s fresh: discarding checkpoint %s because %s",
+                        settings.description, ckpt, mismatch)
     wall_offset = history[-1]["wall_s"] if history else 0.0
     started = time.perf_counter()
     train_idx = split["train"]
@@ -194,6 +238,10 @@ def run_loop(
             "wall_s": wall_offset + time.perf_counter() - started,
         }
         history.append(row)
+        patience = settings.early_stopping_patience
+        if patience is not None and row["val_loss"] < best["val_loss"]:
+            best = {"val_loss": row["val_loss"], "epoch": epoch,
+                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
         bar.set_postfix(
             train=f"{row['train_loss']:.3g}", val=f"{row['val_loss']:.3g}", refresh=False
         )
@@ -223,11 +271,21 @@ def run_loop(
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "rng": _rng_states(generator),
                 "history": history,
+                "best": best,
             },
             tmp,
         )
         os.replace(tmp, ckpt)
         if stop_after_epoch is not None:
             stop_after_epoch(epoch)
+        if patience is not None and epoch - best["epoch"] >= patience:
+            log.info("%s: early stop after epoch %d, no validation improvement since epoch %d "
+                     "(val %.4g kcal/mol)", settings.description, epoch, best["epoch"],
+                     best["val_loss"])
+            break
     bar.close()
+    if settings.early_stopping_patience is not None and best["state"] is not None:
+        model.load_state_dict(best["state"])
+        log.info("%s: keeping the weights of epoch %d (best validation MAE %.4g kcal/mol)",
+                 settings.description, best["epoch"], best["val_loss"])
     return history

@@ -1,22 +1,29 @@
 """Stage 1 (K·D embeddings) and stage 2 (total / kinetic potential) training entry points.
 
 Both read ``results/dataset/dataset.pt``, train on its ``train`` split, report val/test MAE
-every epoch and write a self-describing model file plus a history CSV (docs/data-formats.md).
-``config`` is the workflow configuration (keys ``seed``, ``run_name``, ``data_scale`` and the
-``training`` section of config.yaml).
+every epoch and write a self-describing model file (:mod:`virialff.formats.model_file`) plus a
+history CSV (docs/data-formats.md). Every setting arrives as an argument: ``settings`` is the
+``training.embedding`` or ``training.potential`` section of the (schema-validated)
+configuration, so these functions hold no defaults of their own.
+
+Checkpoints are fingerprinted with the SHA-256 of the settings and of every input file (the
+dataset, the stage-1 model); a checkpoint from other inputs is discarded, with the reason in
+the log (:func:`virialff.train.loop.run_loop`).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from virialff.chem.graph import GraphBatch, select_molecules
+from virialff.formats.model_file import model_payload, read_model_file, write_model_file
+from virialff.model.device import select_device
 from virialff.model.embedding import KineticDecompositionModel
 from virialff.model.potential_model import (
     EMBEDDING_KEYS,
@@ -26,17 +33,18 @@ from virialff.model.potential_model import (
     build_potential_model,
     embedding_model_kwargs,
 )
-from virialff.model.predictor import model_payload, select_device
 from virialff.train.data import (
     ATOM_INDEX_KEY,
     FRAGMENT_KEY,
     fit_linear_reference,
     load_dataset,
+    restrict_training_split,
     tensor_bytes,
 )
 from virialff.train.loop import (
     LoopSettings,
-    config_fingerprint,
+    file_digest,
+    run_fingerprint,
     run_loop,
     seed_everything,
     write_history,
@@ -47,10 +55,10 @@ log = logging.getLogger("virialff.train")
 GPU_DATASET_FRACTION = 0.3
 
 
-def _prepare_device(device: str | None, config: dict) -> torch.device:
+def _prepare_device(device: str) -> torch.device:
     """The training device; on CUDA, TensorFloat-32 matrix products (about 3x faster on
     Ampere/Hopper; energies are summed in float64, so the kcal/mol resolution is unaffected)."""
-    dev = select_device(device or config["training"].get("device", "auto"))
+    dev = select_device(device)
     if dev.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -79,8 +87,7 @@ def _split_ids(graphs: GraphBatch, split: dict[str, torch.Tensor]) -> dict[str, 
 def _finish(
     payload: dict, output_path: Path, history: list[dict], history_path: Path, checkpoint: Path
 ) -> None:
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(payload, output_path)
+    write_model_file(output_path, payload)
     write_history(history_path, history)
     checkpoint.unlink(missing_ok=True)
 
@@ -140,30 +147,40 @@ def train_embedding(
     dataset_path: str | Path,
     output_path: str | Path,
     history_path: str | Path,
-    config: dict,
-    device: str | None = None,
+    *,
+    settings: Mapping,
+    seed: int,
+    device: str,
+    training_compounds: int | None = None,
     stop_after_epoch: Callable[[int], None] | None = None,
     progress: bool = True,
 ) -> list[dict]:
     """Stage 1: train the MPNN on molecular T = Σ KD_atom + Σ KD_bond (MAE, Adam, constant lr).
 
-    Writes ``output_path`` (kind ``embedding``) and ``history_path``; returns the history.
+    ``settings``: the ``training.embedding`` section (network sizes, batch size, learning
+    rate, epochs); ``device``: ``auto``, ``cpu`` or ``cuda``; ``training_compounds``: train on
+    that many compounds of the training split only (:func:`restrict_training_split`, seeded
+    with ``seed``; ``None``: all). Writes ``output_path`` (kind ``embedding``) and
+    ``history_path``; returns the history.
     """
     output_path, history_path = Path(output_path), Path(history_path)
-    section = config["training"]["embedding"]
-    seed = int(config["seed"])
-    dev = _prepare_device(device, config)
+    section = dict(settings)
+    seed = int(seed)
+    dev = _prepare_device(device)
     graphs, split, meta = load_dataset(dataset_path)
+    if training_compounds is not None:
+        split = restrict_training_split(split, meta["group_ids"], training_compounds, seed)
     _require_train(split)
     key = TARGET_KEYS["kinetic"]
     generator = seed_everything(seed)
     model = KineticDecompositionModel(**embedding_model_kwargs(section))
     train = split["train"]
     weights, bias = fit_linear_reference(
-        graphs.element_counts[train], graphs.molecule_targets[key][train]
+        graphs.element_counts[train], graphs.n_fragments[train], graphs.molecule_targets[key][train]
     )
     residual = graphs.molecule_targets[key][train].double().numpy() - (
-        graphs.element_counts[train].double().numpy() @ weights + bias
+        graphs.element_counts[train].double().numpy() @ weights
+        + graphs.n_fragments[train].double().numpy() * bias
     )
     scale = float(np.std(residual)) if residual.size > 1 else 1.0
     with torch.no_grad():
@@ -175,18 +192,19 @@ def train_embedding(
 
     errors = embedding_errors(model, data, dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(section["learning_rate"]))
-    settings = LoopSettings(
+    inputs = {"dataset": file_digest(dataset_path)}
+    loop = LoopSettings(
         epochs=int(section["epochs"]),
         batch_size=int(section["batch_size"]),
         seed=seed,
         checkpoint_path=output_path.with_name(output_path.name + ".ckpt"),
-        fingerprint=config_fingerprint(
-            "embedding", section, seed, {k: v.numel() for k, v in split.items()}
-        ),
+        early_stopping_patience=section["early_stopping_patience"],
+        fingerprint=run_fingerprint({"stage": "embedding", "settings": section, "seed": seed,
+                                     "training_compounds": training_compounds}, inputs),
         progress=progress,
         description="stage 1 (K·D embeddings)",
     )
-    history = run_loop(model, optimizer, None, errors, split, settings, generator, stop_after_epoch)
+    history = run_loop(model, optimizer, None, errors, split, loop, generator, stop_after_epoch)
     model_config = {"embedding": {k: section[k] for k in EMBEDDING_KEYS}, "training": dict(section)}
     payload = model_payload(
         model.cpu(),
@@ -194,20 +212,18 @@ def train_embedding(
         kind="embedding",
         target="kd",
         split=_split_ids(graphs, split),
-        run_name=config.get("run_name", "unnamed"),
-        data_scale=config.get("data_scale", "custom"),
+        inputs=inputs,
+        data_scale=meta.get("data_scale", ""),
         seed=seed,
         final={k: history[-1][k] for k in ("train_loss", "val_loss", "test_loss")},
     )
-    _finish(payload, output_path, history, history_path, settings.checkpoint_path)
+    _finish(payload, output_path, history, history_path, loop.checkpoint_path)
     return history
 
 
 def load_stage1_embedding(model: PotentialModel, embedding_path: str | Path) -> dict:
     """Copy the MPNN weights of a stage-1 model file into ``model.embedding``; return its config."""
-    payload = torch.load(embedding_path, map_location="cpu", weights_only=True)
-    if payload.get("kind") != "embedding":
-        raise ValueError(f"{embedding_path} is not a stage-1 embedding model")
+    payload = read_model_file(embedding_path, kind="embedding")
     state = {
         k[len("mpnn.") :]: v for k, v in payload["state_dict"].items() if k.startswith("mpnn.")
     }
@@ -232,48 +248,56 @@ def train_potential(
     dataset_path: str | Path,
     output_path: str | Path,
     history_path: str | Path,
-    config: dict,
+    *,
     target: str,
+    settings: Mapping,
+    seed: int,
+    device: str,
     embedding_path: str | Path | None = None,
-    pretrained_embeddings: bool | None = None,
-    device: str | None = None,
+    embedding_sizes: Mapping | None = None,
+    training_compounds: int | None = None,
     stop_after_epoch: Callable[[int], None] | None = None,
     progress: bool = True,
 ) -> list[dict]:
     """Stage 2: train charge_net and feats_net for ``target`` ("total" or "kinetic").
 
-    With ``pretrained_embeddings`` (default: ``training.potential.pretrained_embeddings``) the
-    stage-1 MPNN from ``embedding_path`` is frozen and its embeddings are computed once; without,
-    an MPNN of the same size is trained from scratch together with the heads (the ablation).
-    Loss: MAE of E = E_lin + sign·Σ E_ij with Gaussian coordinate noise; Adam + StepLR.
+    ``settings``: the ``training.potential`` section. With ``embedding_path`` (a stage-1
+    model file) its MPNN is frozen and its embeddings are computed once; without, an MPNN of
+    ``embedding_sizes`` (the network keys of ``training.embedding``) is trained from scratch
+    together with the heads (the no-pretraining ablation). ``training_compounds`` as in
+    :func:`train_embedding`. Loss: MAE of E = E_lin + sign·Σ E_ij with Gaussian coordinate
+    noise; Adam + StepLR.
     """
     output_path, history_path = Path(output_path), Path(history_path)
-    section = config["training"]["potential"]
-    pretrained = (
-        section["pretrained_embeddings"] if pretrained_embeddings is None else pretrained_embeddings
-    )
-    if pretrained and embedding_path is None:
-        raise ValueError("pretrained embeddings need the stage-1 model (embedding_path)")
-    seed = int(config["seed"])
-    dev = _prepare_device(device, config)
+    section = dict(settings)
+    pretrained = embedding_path is not None
+    if not pretrained and embedding_sizes is None:
+        raise ValueError("a model without pretrained embeddings needs embedding_sizes")
+    seed = int(seed)
+    dev = _prepare_device(device)
     graphs, split, meta = load_dataset(dataset_path)
+    if training_compounds is not None:
+        split = restrict_training_split(split, meta["group_ids"], training_compounds, seed)
     _require_train(split)
     key = TARGET_KEYS[target]
     generator = seed_everything(seed)
     model_config = {
-        "embedding": {k: config["training"]["embedding"][k] for k in EMBEDDING_KEYS},
-        "potential": {k: section[k] for k in POTENTIAL_KEYS if k in section},
-        "pretrained_embeddings": bool(pretrained),
+        "potential": {k: section[k] for k in POTENTIAL_KEYS},
+        "pretrained_embeddings": pretrained,
     }
+    inputs = {"dataset": file_digest(dataset_path)}
     if pretrained:
-        stage1 = torch.load(embedding_path, map_location="cpu", weights_only=True)["config"]
+        stage1 = read_model_file(embedding_path, kind="embedding")["config"]
         model_config["embedding"] = dict(stage1["embedding"])
+        inputs["embedding"] = file_digest(embedding_path)
+    else:
+        model_config["embedding"] = {k: embedding_sizes[k] for k in EMBEDDING_KEYS}
     model = build_potential_model(model_config, target, bool(pretrained))
     if pretrained:
         load_stage1_embedding(model, embedding_path)
     train = split["train"]
     weights, bias = fit_linear_reference(
-        graphs.element_counts[train], graphs.molecule_targets[key][train]
+        graphs.element_counts[train], graphs.n_fragments[train], graphs.molecule_targets[key][train]
     )
     with torch.no_grad():
         model.element_weights_kcal_mol.copy_(torch.as_tensor(weights))
@@ -291,25 +315,22 @@ def train_potential(
         gamma=float(section["lr_decay_factor"]),
     )
     name = output_path.stem
-    settings = LoopSettings(
+    loop = LoopSettings(
         epochs=int(section["epochs"]),
         batch_size=int(section["batch_size"]),
         seed=seed,
         checkpoint_path=output_path.with_name(output_path.name + ".ckpt"),
-        fingerprint=config_fingerprint(
-            "potential",
-            target,
-            model_config,
-            section,
-            seed,
-            {k: v.numel() for k, v in split.items()},
+        early_stopping_patience=section["early_stopping_patience"],
+        fingerprint=run_fingerprint(
+            {"stage": "potential", "target": target, "model": model_config, "settings": section,
+             "seed": seed, "training_compounds": training_compounds},
+            inputs,
         ),
         progress=progress,
         description=f"stage 2 ({name})",
     )
-    history = run_loop(
-        model, optimizer, scheduler, errors, split, settings, generator, stop_after_epoch
-    )
+    history = run_loop(model, optimizer, scheduler, errors, split, loop, generator,
+                       stop_after_epoch)
     full_config = copy.deepcopy(model_config)
     full_config["training"] = dict(section)
     payload = model_payload(
@@ -318,11 +339,11 @@ def train_potential(
         kind="potential",
         target=target,
         split=_split_ids(graphs, split),
-        run_name=config.get("run_name", "unnamed"),
-        data_scale=config.get("data_scale", "custom"),
+        inputs=inputs,
+        data_scale=meta.get("data_scale", ""),
         seed=seed,
         name=name,
         final={k: history[-1][k] for k in ("train_loss", "val_loss", "test_loss")},
     )
-    _finish(payload, output_path, history, history_path, settings.checkpoint_path)
+    _finish(payload, output_path, history, history_path, loop.checkpoint_path)
     return history

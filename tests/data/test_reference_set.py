@@ -1,0 +1,119 @@
+"""The reference set (data/reference): real drug-like molecules, their fragments capped with
+hydrogen, deduplicated by a stereo-insensitive key, every element well represented, and cached
+DFT that passes the physics checks."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import numpy as np
+import pytest
+from data_support import REPO
+from rdkit import Chem
+
+from virialff.chem.identity import canonical_key
+from virialff.data.reference import (
+    brics_fragments,
+    deduplicate,
+    fragment_candidates,
+    freesolv_candidates,
+    select_with_coverage,
+    wants_md_snapshot,
+)
+from virialff.formats.descriptors_npz import check_descriptors
+from virialff.formats.reference_cache import load_shard, read_manifest
+
+REFERENCE = REPO / "data" / "reference"
+SUPPORTED = {"H", "C", "N", "O", "F", "S", "Cl", "Br", "P"}
+
+
+def test_the_canonical_key_ignores_stereo_and_spelling_but_not_tautomers():
+    assert canonical_key("C[C@H](N)C(=O)O") == canonical_key("C[C@@H](N)C(=O)O")
+    assert canonical_key("OCC") == canonical_key("CCO")
+    assert canonical_key("Oc1ccccn1") != canonical_key("O=c1cccc[nH]1")
+    with pytest.raises(ValueError, match="cannot parse"):
+        canonical_key("C1CC(")
+
+
+def test_brics_fragments_are_capped_with_hydrogen_and_within_the_size_limit():
+    paracetamol = Chem.MolFromSmiles("CC(=O)Nc1ccc(O)cc1")
+    fragments = {Chem.MolToSmiles(f) for f in brics_fragments(paracetamol, 9, 2)}
+    # the amide bond is a BRICS bond: both halves, capped, and the whole (11 heavy atoms) not
+    assert "Nc1ccc(O)cc1" in fragments  # 4-aminophenol
+    assert "CC=O" in fragments  # acetaldehyde: the acyl side capped with H
+    for smiles in fragments:
+        mol = Chem.MolFromSmiles(smiles)
+        assert mol.GetNumHeavyAtoms() <= 9
+        assert not any(a.GetAtomicNum() == 0 for a in mol.GetAtoms())  # no open valence
+        assert sum(a.GetNumRadicalElectrons() for a in mol.GetAtoms()) == 0
+
+
+def test_candidates_are_neutral_closed_shell_supported_and_deduplicated():
+    parents = [("CHEMBL1", "CC(=O)Nc1ccc(O)cc1"), ("CHEMBL2", "C[C@H](N)C(=O)O.Cl"),
+               ("CHEMBL3", "C[C@@H](N)C(=O)O"), ("CHEMBL4", "C[Si](C)(C)CCO"),
+               ("CHEMBL5", "CC(=O)[O-].[Na+]")]
+    candidates = deduplicate(fragment_candidates(parents, 9, 2))
+    keys = [c.key for c in candidates]
+    assert len(keys) == len(set(keys))
+    alanine = [c for c in candidates if c.key == canonical_key("CC(N)C(=O)O")]
+    assert len(alanine) == 1 and alanine[0].parent_chembl_id == "CHEMBL2"  # first parent names it
+    for candidate in candidates:
+        assert set(candidate.elements) <= SUPPORTED  # Si never enters
+        mol = Chem.MolFromSmiles(candidate.smiles)
+        assert Chem.GetFormalCharge(mol) == 0  # the acetate salt never enters
+    solv = freesolv_candidates([("methanol", "CO"), ("big", "C" * 12), ("ion", "[NH4+]")], 9, 1)
+    assert [c.name for c in solv] == ["methanol"]
+
+
+def test_selection_reaches_every_element_quota_before_filling_at_random():
+    pool = deduplicate(fragment_candidates(
+        [("", s) for s in ("CCO", "CCCO", "CCCCO", "CC(=O)O", "CCN", "CCCN", "CP(=O)(O)O",
+                           "CCP(=O)(O)O", "CCl", "CCCl", "CBr", "CCBr", "CF", "CCF", "CS",
+                           "CCS", "c1ccccc1", "CC=O")], 9, 1))
+    chosen = select_with_coverage(pool, 12, 2, seed=1)
+    assert len(chosen) == 12
+    counts = Counter(e for c in chosen for e in c.elements)
+    assert all(counts[e] >= 2 for e in SUPPORTED)
+    assert [c.key for c in chosen] == [c.key for c in select_with_coverage(pool, 12, 2, seed=1)]
+    with pytest.raises(ValueError, match="too few candidates"):
+        select_with_coverage(pool, 12, 5, seed=1)
+
+
+def test_the_md_snapshot_choice_depends_on_the_id_only():
+    chosen = [wants_md_snapshot(f"ref{i:05d}", 0.4) for i in range(2000)]
+    assert chosen == [wants_md_snapshot(f"ref{i:05d}", 0.4) for i in range(2000)]
+    assert 0.35 < np.mean(chosen) < 0.45
+
+
+def _molecules() -> list[dict[str, str]]:
+    with open(REFERENCE / "molecules.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_committed_molecules_meet_the_specification():
+    rows = _molecules()
+    assert len(rows) >= 1500
+    assert len({r["canonical_key"] for r in rows}) == len(rows)
+    counts = Counter(e for r in rows for e in r["elements"].split())
+    assert all(counts[e] >= 40 for e in SUPPORTED), counts
+    for row in rows:
+        mol = Chem.MolFromSmiles(row["smiles"])
+        assert canonical_key(mol) == row["canonical_key"]
+        assert mol.GetNumHeavyAtoms() <= 9 and Chem.GetFormalCharge(mol) == 0
+        assert row["source"] in {"chembl_brics_fragment", "freesolv", "freesolv_brics_fragment"}
+    split = Counter(r["split"] for r in rows)
+    assert split["train"] / len(rows) == pytest.approx(0.748, abs=0.002)
+    assert split["test"] / len(rows) == pytest.approx(0.187, abs=0.002)
+
+
+def test_every_cached_conformer_passes_the_sum_rule_and_the_virial_ratio():
+    manifest = read_manifest(REFERENCE)
+    assert manifest["shards"]
+    for shard in manifest["shards"]:
+        entries, positions, entry, _ = load_shard(REFERENCE, shard)
+        assert positions.shape == (sum(e.n_atoms for e in entries), 3)
+        for descriptors in entries:
+            assert check_descriptors(descriptors) == ("", "")
+            assert 0.97 < descriptors.kinetic_hartree / -descriptors.energy_hartree < 1.01
+            assert descriptors.engine.startswith("psi4 ")
