@@ -16,7 +16,12 @@ from virialff.formats.descriptors_npz import (
 )
 from virialff.formats.geometry_sdf import read_geometry_sdf, write_geometry_sdf
 from virialff.formats.status_table import read_status
-from virialff.qc.descriptors import kd_partition, run_descriptor_shard
+from virialff.qc.descriptors import (
+    ONE_ELECTRON_TOLERANCE_HARTREE,
+    kd_partition,
+    one_electron_tolerance_hartree,
+    run_descriptor_shard,
+)
 
 psi4_and_xtb = [pytest.mark.psi4, pytest.mark.xtb, needs_psi4, needs_xtb]
 
@@ -33,6 +38,15 @@ def test_kd_partition_sums_exactly_to_the_trace_and_pairs_sum_both_orders():
     # pairs in numpy.triu_indices(3, 1) order: (0,1), (0,2), (1,2)
     assert kd_pair[1] == pytest.approx(kd[:2, 3:].sum() + kd[3:, :2].sum())
     assert kd_atom.sum() + kd_pair.sum() == pytest.approx(trace, abs=1e-12)
+
+
+def test_one_electron_check_is_absolute_for_light_and_relative_for_heavy_molecules():
+    # water: |E_1e| ≈ 123 Eh → the absolute floor; a basis mismatch (~1 Eh) is always caught
+    assert one_electron_tolerance_hartree(-123.0) == ONE_ELECTRON_TOLERANCE_HARTREE
+    assert one_electron_tolerance_hartree(None) == ONE_ELECTRON_TOLERANCE_HARTREE
+    # halothane-like (Br, Cl): 1.2e-5 Eh of residual at |E_1e| ≈ 6,800 Eh is convergence noise
+    heavy = one_electron_tolerance_hartree(-6800.0)
+    assert 1.2e-5 < heavy < 1e-3
 
 
 @pytest.fixture(scope="module")
