@@ -125,10 +125,16 @@ def study(predictor, name: str, mol, seed: int) -> dict:  # noqa: ANN001
     start_force = float(np.linalg.norm(atoms.get_forces(), axis=1).max())
     optimiser = BFGS(atoms, logfile=None)
     t0 = time.perf_counter()
-    converged = bool(optimiser.run(fmax=FMAX_EV_ANGSTROM, steps=2000))
+    optimise_error = None
+    try:
+        converged = bool(optimiser.run(fmax=FMAX_EV_ANGSTROM, steps=2000))
+    except ValueError as error:  # the model pulled two atoms onto each other
+        converged, optimise_error = False, str(error)
     optimise_s = time.perf_counter() - t0
+    rmsd = float("nan") if optimise_error else kabsch_rmsd(atoms.positions, reference)
+    if optimise_error:  # the MD then starts from the GFN2-xTB minimum
+        atoms.positions = reference
     minimum = atoms.positions.copy()
-    rmsd = kabsch_rmsd(minimum, reference)
 
     bonds = calculator.system.bond_index
     rest = np.linalg.norm(minimum[bonds[0]] - minimum[bonds[1]], axis=1)
@@ -169,8 +175,9 @@ def study(predictor, name: str, mol, seed: int) -> dict:  # noqa: ANN001
         "bfgs_converged": converged,
         "bfgs_steps": optimiser.nsteps,
         "optimise_s": optimise_s,
+        "optimise_error": optimise_error,
         "rmsd_to_xtb_angstrom": rmsd,
-        "rmsd_goal_met": rmsd <= RMSD_GOAL_ANGSTROM and not start_force < FMAX_EV_ANGSTROM,
+        "rmsd_goal_met": bool(rmsd <= RMSD_GOAL_ANGSTROM and not start_force < FMAX_EV_ANGSTROM),
         "md_max_bond_change_angstrom": float(largest[worst]),
         "md_worst_bond": f"{symbols[i]}{i}-{symbols[j]}{j}",
         "md_broken_bonds": int((largest > BROKEN_BOND_ANGSTROM).sum()),
