@@ -27,6 +27,7 @@ include: "rules/train.smk"
 include: "rules/benchmarks.smk"
 include: "rules/conformers.smk"
 include: "rules/learning_curve.smk"
+include: "rules/interactions.smk"
 include: "rules/figures.smk"
 include: "rules/paper.smk"
 

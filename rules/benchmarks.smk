@@ -16,6 +16,17 @@ BENCH_METHOD_ENVS = {
 }
 MODEL_TOTAL = f"{RESULTS}/models/total.pt"
 ANI_MODEL = config["evaluation"]["ani"]["model"]
+#: Method key of the charge ablation (rules/train.smk) and of the interaction-trained model.
+CHARGE_ABLATION_KEY = f"virialff_{CHARGE_ABLATION_MODEL.removeprefix('total_')}"
+INTERACTION_KEY = "virialff_interactions"
+#: Other total-energy models evaluated like "virialff" (the method key of MODEL_TOTAL) on S66
+#: and the base pairs: method key → model file.
+VIRIALFF_VARIANTS = {
+    CHARGE_ABLATION_KEY: f"{RESULTS}/models/{CHARGE_ABLATION_MODEL}.pt",
+    INTERACTION_KEY: MODEL_INTERACTIONS,
+}
+#: Every method key with a prediction rule per benchmark: the methods and the model variants.
+PREDICTED_METHODS = [*BENCH_METHODS, *VIRIALFF_VARIANTS]
 
 
 # Every bundled geometry, declared as inputs so that edited reference files re-run the rules.
@@ -55,28 +66,59 @@ for _benchmark in ("s66", "base_pairs"):
         script:
             "../scripts/run_benchmark_geometries.py"
 
-    for _method in BENCH_METHODS:
+
+# S66 at the geometries where CCSD(T)/CBS was computed (the bundled dimers, unoptimised).
+rule s66_reference_geometries:
+    """The bundled S66 dimers, unchanged, as a systems JSON (no optimisation)."""
+    input:
+        reference=f"{BENCH_DATA}/s66/s66.csv",
+        xyz=BUNDLED_XYZ["s66"],
+    output:
+        geometries=f"{BENCH}/s66_reference/geometries.json",
+    params:
+        data_dir=lambda w, input: str(Path(input.reference).parent.parent),
+    log:
+        f"{LOGS}/s66_reference_geometries/s66.log",
+    benchmark:
+        f"{LOGS}/s66_reference_geometries/s66.benchmark.tsv"
+    localrule: True
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/rdkit.yaml"
+    script:
+        "../scripts/write_s66_reference_geometries.py"
+
+
+#: prediction set → (benchmark, systems JSON): every method runs on every set.
+PREDICTION_SETS = {
+    "s66": ("s66", f"{BENCH}/s66/geometries.json"),
+    "base_pairs": ("base_pairs", f"{BENCH}/base_pairs/geometries.json"),
+    "s66_reference": ("s66", rules.s66_reference_geometries.output.geometries),
+}
+
+for _set, (_benchmark, _systems) in PREDICTION_SETS.items():
+    for _method in PREDICTED_METHODS:
 
         rule:
             name:
-                f"{_benchmark}_predict_{_method}"
+                f"{_set}_predict_{_method}"
             input:
-                systems=f"{BENCH}/{_benchmark}/geometries.json",
+                systems=_systems,
                 reference=f"{BENCH_DATA}/{_benchmark}/{_benchmark}.csv",
                 xyz=BUNDLED_XYZ[_benchmark],
-                **({"model": MODEL_TOTAL} if _method == "virialff" else {}),
+                **method_inputs(_method),
             output:
-                predictions=f"{BENCH}/{_benchmark}/predictions/{_method}.csv",
+                predictions=f"{BENCH}/{_set}/predictions/{_method}.csv",
             log:
-                f"{LOGS}/{_benchmark}_predict_{_method}/{_benchmark}.log",
+                f"{LOGS}/{_set}_predict_{_method}/{_benchmark}.log",
             benchmark:
-                f"{LOGS}/{_benchmark}_predict_{_method}/{_benchmark}.benchmark.tsv"
+                f"{LOGS}/{_set}_predict_{_method}/{_benchmark}.benchmark.tsv"
             params:
                 benchmark=_benchmark,
-                method=_method,
                 data_dir=lambda w, input: str(Path(input.reference).parent.parent),
-                **({"geometry": settings("geometry")} if _method == "gfn2_xtb" else {}),
-                **({"ani_model": ANI_MODEL} if _method.startswith("ani") else {}),
+                **method_params(_method),
             threads: 1
             resources:
                 mem_mb=4000,
@@ -85,9 +127,43 @@ for _benchmark in ("s66", "base_pairs"):
                 xtb_timeout_s=int(config["geometry"]["timeout_s"]),
                 device=config["training"]["device"],
             conda:
-                BENCH_METHOD_ENVS[_method]
+                method_env(_method)
             script:
                 "../scripts/run_benchmark_method.py"
+
+
+rule charge_ablation:
+    """S66 and base pairs with free and with neutral molecular charges, same data (Table 2)."""
+    localrule: True
+    input:
+        s66_reference=f"{BENCH_DATA}/s66/s66.csv",
+        s66_xyz=BUNDLED_XYZ["s66"],
+        s66_dft=f"{BENCH}/s66/dft_cp.csv",
+        base_pairs_reference="data/references/mo2006_base_pairs.yaml",
+        base_pairs_xyz=BUNDLED_XYZ["base_pairs"],
+        predictions=[f"{BENCH}/{b}/predictions/{m}.csv" for b in ("s66", "base_pairs")
+                     for m in ("virialff", CHARGE_ABLATION_KEY)],
+        models=[MODEL_TOTAL, VIRIALFF_VARIANTS[CHARGE_ABLATION_KEY]],
+        dataset=f"{RESULTS}/dataset/dataset.pt",
+    output:
+        metrics=f"{RESULTS}/metrics/charge_ablation.json",
+        csv=f"{RESULTS}/tables/table02_charge_ablation.csv",
+        md=f"{RESULTS}/tables/table02_charge_ablation.md",
+    params:
+        run_name=config["run_name"],
+        data_scale=config["data_scale"],
+        neutral_charges=_NEUTRAL,
+        variants=[CHARGE_ABLATION_KEY],
+    log:
+        f"{LOGS}/charge_ablation/charge_ablation.log",
+    resources:
+        mem_mb=4000,
+        runtime=10,
+        device=config["training"]["device"],
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/run_charge_ablation.py"
 
 
 rule s66_dft_cp:
@@ -234,6 +310,7 @@ rule predicted_parameters:
 
 
 FINAL_TARGETS.extend([
+    rules.charge_ablation.output.metrics,
     rules.make_table01.output.csv,
     rules.make_table01.output.md,
     rules.s66_metrics.output.metrics,

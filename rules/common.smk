@@ -114,3 +114,29 @@ def _embedding_sizes(wildcards):
     if POTENTIAL_MODELS[wildcards.model_name]["pretrained"]:
         return None
     return {k: config["training"]["embedding"][k] for k in EMBEDDING_KEYS}
+
+
+def _potential_settings(wildcards):
+    """training.potential with the overrides of one model of POTENTIAL_MODELS."""
+    overrides = POTENTIAL_MODELS[wildcards.model_name].get("overrides", {})
+    return {**settings("training.potential"), **overrides}
+
+
+# -- benchmark methods (keys and tables in rules/benchmarks.smk) ----------------------------
+def method_inputs(method):
+    """The model file a method key reads (none for the baselines)."""
+    model = {"virialff": MODEL_TOTAL, **VIRIALFF_VARIANTS}.get(method)
+    return {"model": model} if model else {}
+
+
+def method_params(method):
+    """The program a method key runs and the settings its results depend on."""
+    program = "virialff" if method in VIRIALFF_VARIANTS else method
+    return {"method": program,
+            **({"geometry": settings("geometry")} if program == "gfn2_xtb" else {}),
+            **({"ani_model": ANI_MODEL} if program.startswith("ani") else {})}
+
+
+def method_env(method):
+    """The conda environment of a method key."""
+    return BENCH_METHOD_ENVS[method_params(method)["method"]]

@@ -70,14 +70,14 @@ rule conformer_dft:
         "../scripts/run_conformer_dft.py"
 
 
-for _method in BENCH_METHODS:
+for _method in PREDICTED_METHODS:
 
     rule:
         name:
             f"conformers_predict_{_method}"
         input:
             systems=rules.conformer_dft.output.reference,
-            **({"model": MODEL_TOTAL} if _method == "virialff" else {}),
+            **method_inputs(_method),
         output:
             predictions=f"{BENCH}/conformers/predictions/{_method}.csv",
         log:
@@ -86,10 +86,8 @@ for _method in BENCH_METHODS:
             f"{LOGS}/conformers_predict_{_method}/conformers.benchmark.tsv"
         params:
             benchmark="conformers",
-            method=_method,
             data_dir=None,  # unused for conformers
-            **({"geometry": settings("geometry")} if _method == "gfn2_xtb" else {}),
-            **({"ani_model": ANI_MODEL} if _method.startswith("ani") else {}),
+            **method_params(_method),
         threads: 1
         resources:
             mem_mb=4000,
@@ -98,7 +96,7 @@ for _method in BENCH_METHODS:
             xtb_timeout_s=int(config["geometry"]["timeout_s"]),
             device=config["training"]["device"],
         conda:
-            BENCH_METHOD_ENVS[_method]
+            method_env(_method)
         script:
             "../scripts/run_benchmark_method.py"
 

@@ -5,7 +5,7 @@
 # 300 dpi PNG and a PDF beside it (virialff.plots.style.save_figure). File names come from
 # virialff.paper.FIGURE_FILES, the list the notebook and the tests read too.
 
-from virialff.model.potential_model import POTENTIAL_KEYS  # noqa: E402
+from virialff.plots.architecture import EMBEDDING_FIGURE_KEYS, POTENTIAL_FIGURE_KEYS  # noqa: E402
 from virialff.paper import FIGURE_FILES, OPTIONAL_FIGURE_FILES  # noqa: E402
 
 FIGURES = f"{RESULTS}/figures"
@@ -25,12 +25,12 @@ FIGURE_REGISTRY = {
     3: _figure("plot_fig03_energy_per_atom.py", "Dataset",
                {"descriptors": rules.assemble_dataset.output.descriptors},
                {"run_label": RUN_LABEL}),
-    # Layer counts and widths come from the config only: a changed size redraws Fig. 4.
+    # Sizes and the training settings it prints come from the config: a change redraws Fig. 4.
     4: _figure("plot_fig04_architecture.py", "Figures", {},
                {"training": {"embedding": {k: config["training"]["embedding"][k]
-                                           for k in EMBEDDING_KEYS},
+                                           for k in EMBEDDING_FIGURE_KEYS},
                              "potential": {k: config["training"]["potential"][k]
-                                           for k in POTENTIAL_KEYS}},
+                                           for k in POTENTIAL_FIGURE_KEYS}},
                 "elements": config["filters"]["elements"]}),
     5: _figure("plot_fig05_loss_curves.py", "Training",
                {"embedding": rules.train_embedding.output.history,
@@ -74,6 +74,13 @@ if config["learning_curve"]["enabled"]:
                                   {"metrics": rules.learning_curve_metrics.output.metrics},
                                   {"run_label": RUN_LABEL})
 
+if config["training"]["interactions"]["enabled"]:
+    FIGURE_REGISTRY[15] = _figure("plot_fig15_interaction_training.py", "Interaction training",
+                                  {"selection": rules.train_interactions.output.selection,
+                                   "metrics": rules.interaction_metrics.output.metrics,
+                                   "table": rules.interaction_metrics.output.table},
+                                  {"run_label": RUN_LABEL})
+
 _FIGURE_NAMES = {**FIGURE_FILES, **OPTIONAL_FIGURE_FILES}
 #: The figures of this run, in the paper's order (the paper rule reads exactly these).
 PAPER_FIGURES = [_FIGURE_NAMES[n].removesuffix(".png") for n in sorted(FIGURE_REGISTRY)]
@@ -95,6 +102,9 @@ for _number, _spec in FIGURE_REGISTRY.items():
             ),
             pdf=f"{FIGURES}/{_stem}.pdf",
         params:
+            # the script directive is evaluated when the job runs, not here: a loop variable
+            # would name the last figure's script, so the script travels as a param
+            script=_spec["script"],
             **_spec["params"],
         log:
             f"{LOGS}/plot_fig{_number:02d}/plot_fig{_number:02d}.log",
@@ -106,6 +116,6 @@ for _number, _spec in FIGURE_REGISTRY.items():
         conda:
             "../envs/plot.yaml"
         script:
-            f"../scripts/{_spec['script']}"
+            "../scripts/{params.script}"
 
     FINAL_TARGETS.extend([f"{FIGURES}/{_stem}.png", f"{FIGURES}/{_stem}.pdf"])

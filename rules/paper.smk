@@ -3,9 +3,11 @@
 # embedded as base64). The inputs are exactly the files the notebook reads, so a changed figure
 # re-runs only that figure's rule and this one.
 
-PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers"]
+PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers", "charge_ablation"]
 if config["learning_curve"]["enabled"]:
     PAPER_METRICS.append("learning_curve")
+if config["training"]["interactions"]["enabled"]:
+    PAPER_METRICS.extend(["interactions", "total_interactions"])
 
 
 rule paper:
@@ -15,6 +17,7 @@ rule paper:
         published="data/published/terets2026.yaml",
         figures=expand(f"{RESULTS}/figures/{{name}}.png", name=PAPER_FIGURES),
         table=f"{RESULTS}/tables/table01_base_pairs.csv",
+        table2=f"{RESULTS}/tables/table02_charge_ablation.csv",
         metrics=expand(f"{RESULTS}/metrics/{{name}}.json", name=PAPER_METRICS),
         ablation=f"{RESULTS}/metrics/total_scratch.json",
         summary=f"{RESULTS}/dataset/summary.json",

@@ -17,10 +17,17 @@ _TRAIN_RESOURCES = {
 
 #: The stage-2 models: name → target energy and whether the stage-1 embeddings are used.
 #: total_scratch is the ablation without K·D pretraining (embeddings learned from scratch).
+_NEUTRAL = config["training"]["potential"]["neutral_charges"]
+#: The charge ablation: the total-energy model trained with the other neutral_charges setting.
+CHARGE_ABLATION_MODEL = "total_free_charges" if _NEUTRAL else "total_neutral_charges"
+#: Stage 3 (rules/interactions.smk): the total-energy model fine-tuned on dimer interactions.
+MODEL_INTERACTIONS = f"{RESULTS}/models/total_interactions.pt"
 POTENTIAL_MODELS = {
     "total": {"target": "total", "pretrained": _PRETRAINED},
     "kinetic": {"target": "kinetic", "pretrained": _PRETRAINED},
     "total_scratch": {"target": "total", "pretrained": False},
+    CHARGE_ABLATION_MODEL: {"target": "total", "pretrained": _PRETRAINED,
+                            "overrides": {"neutral_charges": not _NEUTRAL}},
 }
 
 
@@ -62,7 +69,7 @@ rule train_potential:
         history=f"{RESULTS}/training/{{model_name}}_history.csv",
     params:
         target=lambda wildcards: POTENTIAL_MODELS[wildcards.model_name]["target"],
-        potential=settings("training.potential"),
+        potential=_potential_settings,
         embedding_sizes=_embedding_sizes,
         seed=config["seed"],
     log:
@@ -80,14 +87,18 @@ rule train_potential:
         "../scripts/train_potential.py"
 
 
+#: Every stage-2 model that has test-set metrics: those above and the interaction-trained one.
+_EVALUATED_MODELS = "|".join([*POTENTIAL_MODELS, Path(MODEL_INTERACTIONS).stem])
+
+
 rule evaluate_model:
     """Test-set predictions and MAE/RMSE of one stage-2 model."""
     input:
         model=f"{RESULTS}/models/{{model_name}}.pt",
         dataset=_TRAIN_DATASET,
     output:
-        predictions=f"{RESULTS}/predictions/{{model_name}}_test.csv",
-        metrics=f"{RESULTS}/metrics/{{model_name}}.json",
+        predictions=f"{RESULTS}/predictions/{{model_name,{_EVALUATED_MODELS}}}_test.csv",
+        metrics=f"{RESULTS}/metrics/{{model_name,{_EVALUATED_MODELS}}}.json",
     params:
         run_name=config["run_name"],
         data_scale=config["data_scale"],

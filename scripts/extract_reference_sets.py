@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate ``data/benchmarks/{s66,base_pairs}/`` from the Psi4 database modules.
 
-Sources (read as text, never imported, so no Psi4 Python module is needed):
+Sources (read as text by :mod:`virialff.data.dimer_databases`, the one parser of the Psi4
+database modules; never imported, so no Psi4 Python module is needed):
 
 - ``S66.py``: the 66 dimers of Řezáč, Riley & Hobza, J. Chem. Theory Comput. 7, 2427 (2011),
   their CCSD(T)/CBS interaction energies (``BIND``, kcal/mol, negative = bound) and names.
@@ -26,93 +27,43 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import re
 import sys
 from pathlib import Path
 
-DEFAULT_DATABASES = Path("/usr/share/psi4/databases")
+try:
+    import virialff  # noqa: F401
+except ImportError:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from virialff.data.dimer_databases import (  # noqa: E402 - the one parser of the modules
+    DEFAULT_DATABASES_DIR,
+    Fragment,
+    nuclear_repulsion_hartree,
+    parse_assignments,
+    parse_geometries,
+    parse_nuclear_repulsion,
+    strip_string,
+)
+
+DEFAULT_DATABASES = DEFAULT_DATABASES_DIR
 BOHR_TO_ANGSTROM = 0.529177210903  # the value Psi4's qcdb uses (CODATA 2018 differs < 1e-9)
 NRE_TOLERANCE_HARTREE = 2e-5
 
 #: Base pairs taken from JSCH: key -> (JSCH system number, display name).
 BASE_PAIRS = {"A-T": (3, "A–T Watson–Crick"), "G-C": (1, "G–C Watson–Crick")}
 
-_Z = {"H": 1, "He": 2, "C": 6, "N": 7, "O": 8, "F": 9, "P": 15, "S": 16, "Cl": 17, "Br": 35}
 
-_GEOM_RE = re.compile(
-    r"GEOS\['%s-%s-dimer' % \(dbse, '(\d+)'\)\] = qcdb\.Molecule\(\"\"\"\n(.*?)\"\"\"\)", re.S
-)
-
-
-def _parse_geometries(text: str) -> dict[int, list[dict]]:
-    """System number -> list of fragments ``{charge, multiplicity, symbols, xyz}`` (Å)."""
-    systems: dict[int, list[dict]] = {}
-    for match in _GEOM_RE.finditer(text):
-        fragments = []
-        units = "angstrom"
-        for block in match.group(2).split("--"):
-            lines = [ln.strip() for ln in block.strip().splitlines() if ln.strip()]
-            charge, mult = 0, 1
-            symbols: list[str] = []
-            xyz: list[tuple[float, float, float]] = []
-            for line in lines:
-                parts = line.split()
-                if parts[0].lower() == "units":
-                    units = parts[1].lower()
-                elif len(parts) == 2:
-                    charge, mult = int(parts[0]), int(parts[1])
-                elif len(parts) == 4:
-                    symbols.append(parts[0].capitalize())
-                    xyz.append((float(parts[1]), float(parts[2]), float(parts[3])))
-                else:
-                    raise ValueError(f"unparsed geometry line: {line!r}")
-            fragments.append({"charge": charge, "multiplicity": mult, "symbols": symbols,
-                              "xyz": xyz})
-        if units not in ("angstrom", "ang"):
-            raise ValueError(f"system {match.group(1)}: units {units} not supported")
-        systems[int(match.group(1))] = fragments
-    return systems
+def _parse_geometries(text: str) -> dict[int, list[Fragment]]:
+    """System number -> fragments (Å) of a module with numbered systems (S66, JSCH)."""
+    return {int(key): fragments for key, fragments in parse_geometries(text).items()}
 
 
-def _parse_assignments(text: str, table: str) -> dict[str, str]:
-    """``TABLE['%s-%s...' % (dbse, n)] = value`` lines -> {"n" or "n-suffix": raw value}."""
-    pattern = re.compile(
-        rf"^{table}\['%s-%s(-[\w-]+)?'\s*% \(dbse,\s*'?\s*(\d+)\s*'?\s*\)\]\s*=\s*(.+)$", re.M
-    )
-    out = {}
-    for suffix, number, value in pattern.findall(text):
-        out[f"{int(number)}{suffix or ''}"] = value.strip()
-    return out
-
-
-def _parse_nre(text: str, dbse: str) -> dict[str, float]:
-    pattern = re.compile(
-        rf"^DATA\['NUCLEAR REPULSION ENERGY'\]\['{dbse}-(\d+)-dimer'\s*\]\s*=\s*([-\d.]+)", re.M
-    )
-    return {number: float(value) for number, value in pattern.findall(text)}
-
-
-def _strip_string(value: str) -> str:
-    return value.strip().strip('"').strip("'").strip()
-
-
-def nuclear_repulsion_hartree(symbols: list[str], xyz_angstrom: list[tuple]) -> float:
-    """Σ_{i<j} Z_i Z_j / r_ij in Hartree for a geometry in Å."""
-    total = 0.0
-    for i in range(len(symbols)):
-        for j in range(i + 1, len(symbols)):
-            pairs = zip(xyz_angstrom[i], xyz_angstrom[j], strict=True)
-            r = sum((a - b) ** 2 for a, b in pairs) ** 0.5
-            total += _Z[symbols[i]] * _Z[symbols[j]] / (r / BOHR_TO_ANGSTROM)
-    return total
-
-
-def _xyz_text(system_id: str, name: str, fragments: list[dict], source: str) -> str:
-    symbols = [s for f in fragments for s in f["symbols"]]
-    xyz = [p for f in fragments for p in f["xyz"]]
-    sizes = ",".join(str(len(f["symbols"])) for f in fragments)
-    charges = ",".join(str(f["charge"]) for f in fragments)
-    mults = ",".join(str(f["multiplicity"]) for f in fragments)
+def _xyz_text(system_id: str, name: str, fragments: list[Fragment], source: str) -> str:
+    symbols = [s for f in fragments for s in f.symbols]
+    xyz = [p for f in fragments for p in f.xyz]
+    sizes = ",".join(str(len(f.symbols)) for f in fragments)
+    charges = ",".join(str(f.charge) for f in fragments)
+    mults = ",".join(str(f.multiplicity) for f in fragments)
     comment = (f'system_id={system_id} name="{name}" fragment_sizes={sizes} '
                f"fragment_charges={charges} fragment_multiplicities={mults} source={source}")
     lines = [str(len(symbols)), comment]
@@ -129,10 +80,10 @@ def _csv_text(header: list[str], rows: list[list]) -> str:
     return buffer.getvalue()
 
 
-def _check_nre(label: str, fragments: list[dict], expected: float | None) -> float:
-    symbols = [s for f in fragments for s in f["symbols"]]
-    xyz = [p for f in fragments for p in f["xyz"]]
-    nre = nuclear_repulsion_hartree(symbols, xyz)
+def _check_nre(label: str, fragments: list[Fragment], expected: float | None) -> float:
+    symbols = [s for f in fragments for s in f.symbols]
+    xyz = [p for f in fragments for p in f.xyz]
+    nre = nuclear_repulsion_hartree(symbols, xyz, BOHR_TO_ANGSTROM)
     if expected is None:
         raise ValueError(f"{label}: no nuclear repulsion energy in the module to check against")
     if abs(nre - expected) > NRE_TOLERANCE_HARTREE:
@@ -144,16 +95,16 @@ def build_s66(databases: Path) -> dict[str, str]:
     """Relative path -> file text for the S66 set."""
     text = (databases / "S66.py").read_text()
     geoms = _parse_geometries(text)
-    binds = _parse_assignments(text, "BIND")
-    tags = _parse_assignments(text, "TAGL")
-    nres = _parse_nre(text, "S66")
+    binds = parse_assignments(text, "BIND")
+    tags = parse_assignments(text, "TAGL")
+    nres = parse_nuclear_repulsion(text, "S66")
     if sorted(geoms) != list(range(1, 67)):
         raise ValueError(f"S66.py: expected systems 1..66, found {len(geoms)}")
     files: dict[str, str] = {}
     rows = []
     for number in range(1, 67):
         system_id = f"S66-{number:02d}"
-        name = _strip_string(tags[str(number)])
+        name = strip_string(tags[str(number)])
         fragments = geoms[number]
         if len(fragments) != 2:
             raise ValueError(f"{system_id}: {len(fragments)} fragments, expected 2")
@@ -162,8 +113,8 @@ def build_s66(databases: Path) -> dict[str, str]:
         files[f"s66/geometries/{system_id}.xyz"] = _xyz_text(system_id, name, fragments,
                                                               f"psi4:S66-{number}")
         rows.append([
-            system_id, number, name, len(fragments[0]["symbols"]), len(fragments[1]["symbols"]),
-            fragments[0]["charge"], fragments[1]["charge"],
+            system_id, number, name, len(fragments[0].symbols), len(fragments[1].symbols),
+            fragments[0].charge, fragments[1].charge,
             f"{-bind:.3f}", f"{bind:.3f}", f"{nre:.8f}", f"geometries/{system_id}.xyz",
         ])
     files["s66/s66.csv"] = _csv_text(
@@ -179,24 +130,24 @@ def build_base_pairs(databases: Path) -> dict[str, str]:
     """Relative path -> file text for the Watson–Crick A–T and G–C pairs (JSCH)."""
     text = (databases / "JSCH.py").read_text()
     geoms = _parse_geometries(text)
-    binds = _parse_assignments(text, "BIND")
-    tags = _parse_assignments(text, "TAGL")
-    nres = _parse_nre(text, "JSCH")
+    binds = parse_assignments(text, "BIND")
+    tags = parse_assignments(text, "TAGL")
+    nres = parse_nuclear_repulsion(text, "JSCH")
     files: dict[str, str] = {}
     rows = []
     for key, (number, display) in BASE_PAIRS.items():
         fragments = geoms[number]
-        source_name = _strip_string(tags[str(number)])
+        source_name = strip_string(tags[str(number)])
         if "WC" not in source_name:
             raise ValueError(f"JSCH-{number} is {source_name!r}, not a Watson–Crick pair")
-        mono_a = _strip_string(tags[f"{number}-monoA-unCP"]).split(" from ")[0]
-        mono_b = _strip_string(tags[f"{number}-monoB-unCP"]).split(" from ")[0]
+        mono_a = strip_string(tags[f"{number}-monoA-unCP"]).split(" from ")[0]
+        mono_b = strip_string(tags[f"{number}-monoB-unCP"]).split(" from ")[0]
         nre = _check_nre(key, fragments, nres.get(str(number)))
         bind = float(binds[str(number)])
         files[f"base_pairs/{key}.xyz"] = _xyz_text(key, display, fragments, f"psi4:JSCH-{number}")
         rows.append([
             key, display, f"JSCH-{number}", source_name, mono_a, mono_b,
-            len(fragments[0]["symbols"]), len(fragments[1]["symbols"]),
+            len(fragments[0].symbols), len(fragments[1].symbols),
             f"{-bind:.2f}", f"{bind:.2f}", f"{nre:.8f}", f"{key}.xyz",
         ])
     files["base_pairs/base_pairs.csv"] = _csv_text(

@@ -35,6 +35,26 @@ def test_every_example_config_validates(path):
     load_config(path)
 
 
+def _deep_update(base: dict, update: dict) -> dict:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_update(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+@pytest.mark.parametrize("path", EXAMPLE_CONFIGS[1:], ids=lambda p: p.name)
+def test_a_config_file_means_the_same_on_top_of_the_demo_config(path):
+    # The Snakefile loads config.yaml first and merges `--configfile` over it, so a key the demo
+    # sets and another config leaves out would silently take the demo's value.
+    alone = load_config(path)
+    merged = _deep_update(yaml.safe_load((REPO / "config.yaml").read_text()),
+                          yaml.safe_load(path.read_text()))
+    prepare_config(merged)
+    assert merged == alone
+
+
 def test_paper_config_asks_for_the_paper_subset():
     paper = load_config(REPO / "config" / "paper.yaml")
     assert paper["source"] == "qmugs" and paper["subset"]["n_molecules"] == 304331

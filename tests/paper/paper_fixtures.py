@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from virialff.paper import FIGURE_FILES
+from virialff.paper import FIGURE_FILES, OPTIONAL_FIGURE_FILES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "results"
 
@@ -71,7 +71,7 @@ def predicted_charges(pairs: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
 
 
 def make_results_tree(root: Path, with_scratch: bool = True, with_paper: bool = False) -> Path:
-    """Copy the committed fixtures to ``root`` and add 13 figures (PNG + PDF) and parameters.
+    """Copy the committed fixtures to ``root`` and add every figure (PNG + PDF) and parameters.
 
     Modification times are staged like a finished run: data and metrics first, figures later,
     the paper (when ``with_paper``) last, so a dry run finds nothing to do.
@@ -85,7 +85,7 @@ def make_results_tree(root: Path, with_scratch: bool = True, with_paper: bool = 
     pairs.to_csv(root / "evaluation" / "predicted_parameters.csv", index=False)
     predicted_charges(pairs).to_csv(root / "evaluation" / "predicted_charges.csv", index=False)
     figures = []
-    for number, name in FIGURE_FILES.items():
+    for number, name in {**FIGURE_FILES, **OPTIONAL_FIGURE_FILES}.items():
         png = root / "figures" / name
         write_figure(png, number)
         png.with_suffix(".pdf").write_bytes(b"%PDF-1.4 fixture\n")

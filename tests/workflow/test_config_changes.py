@@ -31,13 +31,15 @@ pytestmark = pytest.mark.slow
 
 # -- which rules take which settings as params --------------------------------------------------
 FIGURES_WITH_RUN_LABEL = {"plot_fig01", "plot_fig02", "plot_fig03", "plot_fig05", "plot_fig06",
-                          "plot_fig07"}
+                          "plot_fig07", "plot_fig14", "plot_fig15"}
 RUN_NAME_RULES = {"summarise_run", "evaluate_model", "s66_metrics", "base_pairs_metrics",
-                  "conformer_metrics", "learning_curve_metrics", "paper",
+                  "conformer_metrics", "learning_curve_metrics", "charge_ablation",
+                  "interaction_metrics", "paper",
                   *FIGURES_WITH_RUN_LABEL}
 SUBSET = {"subset"}
 GEOMETRY_RULES = {"geometry", "s66_geometries", "base_pairs_geometries", "s66_predict_gfn2_xtb",
-                  "base_pairs_predict_gfn2_xtb", "conformers_predict_gfn2_xtb", "conformer_search"}
+                  "base_pairs_predict_gfn2_xtb", "s66_reference_predict_gfn2_xtb",
+                  "conformers_predict_gfn2_xtb", "conformer_search"}
 DFT_RULES = {"descriptors", "s66_dft_cp", "conformer_dft"}
 EMBEDDING_NETWORK = {"train_embedding", "train_potential", "learning_curve_point", "plot_fig04"}
 POTENTIAL_NETWORK = {"train_potential", "learning_curve_point", "plot_fig04"}
@@ -49,7 +51,7 @@ EXPECTED: dict[str, set[str]] = {
     "run_name": RUN_NAME_RULES,
     "data_scale": RUN_NAME_RULES | {"assemble_dataset"},
     "seed": {"subset", "geometry", "train_embedding", "train_potential", "plot_fig13",
-             "conformer_search"},
+             "conformer_search", "prepare_dimers", "train_interactions"},
     "demo.molecules_csv": SUBSET,
     "qmugs.": set(),  # the demo does not read QMugs
     "reference.": set(),  # nor the reference set
@@ -64,6 +66,12 @@ EXPECTED: dict[str, set[str]] = {
     "descriptors.basis": DFT_RULES | {"s66_metrics", "conformer_metrics"},
     "training.embedding.": {"train_embedding", "learning_curve_point"},
     "training.potential.": {"train_potential", "learning_curve_point"},
+    "training.interactions.": {"train_interactions"},
+    "training.interactions.enabled": set(),
+    "training.interactions.databases_dir": {"prepare_dimers"},
+    "training.interactions.databases": {"prepare_dimers"},
+    "training.interactions.reference_tables.": {"prepare_dimers"},
+    "training.interactions.val_fraction": {"prepare_dimers"},
     "learning_curve.": {"learning_curve_point"},
     "learning_curve.seeds": set(),  # the point names carry the seeds: new jobs, not params
     "learning_curve.enabled": set(),
@@ -76,9 +84,17 @@ EXPECTED: dict[str, set[str]] = {
 for _key in ("message_passing_steps", "hidden_width", "atom_head_layers", "atom_head_width",
              "edge_head_layers", "edge_head_width"):
     EXPECTED[f"training.embedding.{_key}"] = EMBEDDING_NETWORK
-for _key in ("charge_net_layers", "charge_net_width", "feats_net_layers", "feats_net_width",
-             "neutral_charges"):
+for _key in ("charge_net_layers", "charge_net_width", "feats_net_layers", "feats_net_width"):
     EXPECTED[f"training.potential.{_key}"] = POTENTIAL_NETWORK
+for _key in ("batch_size", "learning_rate", "epochs"):  # printed in Fig. 4
+    EXPECTED[f"training.embedding.{_key}"] = {"train_embedding", "learning_curve_point",
+                                               "plot_fig04"}
+for _key in ("batch_size", "learning_rate", "lr_decay_factor", "lr_decay_every_epochs", "epochs",
+             "coordinate_noise_angstrom", "pretrained_embeddings"):
+    EXPECTED[f"training.potential.{_key}"] = {"train_potential", "learning_curve_point",
+                                               "plot_fig04"}
+# the charge ablation trains the other setting: its model and prediction rules change names
+EXPECTED["training.potential.neutral_charges"] = POTENTIAL_NETWORK | {"charge_ablation"}
 
 #: leaf keys that are not changed here, and why.
 NOT_VARIED: dict[str, str] = {
@@ -87,7 +103,8 @@ NOT_VARIED: dict[str, str] = {
 }
 #: keys that change which jobs exist (new shard or point names), not only params.
 CHANGE_THE_JOBS = {"subset.n_molecules", "sharding.molecules_per_shard", "learning_curve.seeds",
-                   "learning_curve.n_sizes", "learning_curve.enabled"}
+                   "learning_curve.n_sizes", "learning_curve.enabled",
+                   "training.potential.neutral_charges", "training.interactions.enabled"}
 
 
 def _leaves(node: dict, prefix: str = "") -> list[str]:
@@ -143,6 +160,14 @@ def _changed_value(key: str, value, work: Path):  # noqa: ANN001, ANN202
         return [e for e in value if e != "P"]
     if key == "learning_curve.seeds":
         return [*value, max(value) + 1]
+    if key == "training.interactions.databases":
+        return value[:1]
+    if key == "training.interactions.interaction_weight":
+        return [*value, 10.0]
+    if key == "training.interactions.databases_dir":
+        return _copied_databases(value, work)
+    if key.startswith("training.interactions.reference_tables."):
+        return "BIND_BRONZE"
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):
@@ -159,6 +184,17 @@ def _changed_value(key: str, value, work: Path):  # noqa: ANN001, ANN202
                 "memory": "2 GB", "optimization_level": "tight", "device": "cpu",
                 }.get(key.rsplit(".", 1)[-1], value + "_changed")
     raise AssertionError(f"no change rule for {key} = {value!r}")
+
+
+def _copied_databases(folder: str, work: Path) -> str:
+    """The database modules in another folder, as old as the finished run's outputs."""
+    copy_dir = work / "psi4_databases_copy"
+    copy_dir.mkdir(exist_ok=True)
+    for module in Path(folder).glob("*.py"):
+        target = copy_dir / module.name
+        target.write_bytes(module.read_bytes())
+        os.utime(target, (0, 0))
+    return str(copy_dir)
 
 
 @pytest.fixture(scope="module")

@@ -106,6 +106,17 @@ def embedding_errors(
     return errors
 
 
+def jittered_positions(batch: GraphBatch, noise_angstrom: float,
+                       generator: torch.Generator) -> torch.Tensor:
+    """The batch's coordinates (Å) plus Gaussian noise of ``noise_angstrom`` (none when 0);
+    the noise is drawn on the CPU from ``generator`` so a run is the same on every device."""
+    positions = batch.positions_angstrom
+    if noise_angstrom <= 0:
+        return positions
+    jitter = torch.randn(positions.shape, generator=generator, dtype=positions.dtype)
+    return positions + noise_angstrom * jitter.to(positions.device)
+
+
 def potential_errors(
     model: PotentialModel,
     data: GraphBatch,
@@ -124,10 +135,7 @@ def potential_errors(
 
     def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
         batch = _batch(data, indices, device)
-        positions = batch.positions_angstrom
-        if training and noise_angstrom > 0:
-            jitter = torch.randn(positions.shape, generator=generator, dtype=positions.dtype)
-            positions = positions + noise_angstrom * jitter.to(device)
+        positions = jittered_positions(batch, noise_angstrom if training else 0.0, generator)
         h = None
         if cache is not None:
             h = cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(device)
