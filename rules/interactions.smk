@@ -36,7 +36,8 @@ rule prepare_dimers:
     params:
         databases_dir=lambda w, input: str(Path(input.modules[0]).parent),
         databases=_INTERACTIONS_CFG["databases"],
-        reference_tables=_INTERACTIONS_CFG["reference_tables"],
+        # sorted: the same tables in another YAML key order are the same setting
+        reference_tables=dict(sorted(_INTERACTIONS_CFG["reference_tables"].items())),
         val_fraction=_INTERACTIONS_CFG["val_fraction"],
         seed=config["seed"],
     log:

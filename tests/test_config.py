@@ -4,6 +4,7 @@ the run with a message that names the key, both in Python and in `snakemake -n`.
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,13 @@ def test_snakemake_dry_run_stops_on_a_bad_config_naming_the_keys(tmp_path):
     output = run.stdout + run.stderr
     assert "key 'sharding.molecules_per_shard'" in output
     assert "unknown key 'filterz'" in output
+
+
+@pytest.mark.parametrize("profile", sorted(REPO.glob("profiles/*/config.v8+.yaml")),
+                         ids=lambda p: p.parent.name)
+def test_profile_resources_name_rules_that_exist(profile):
+    # a renamed rule would silently lose its partition, GPU and runtime on the cluster
+    rules = {match for smk in REPO.glob("rules/*.smk")
+             for match in re.findall(r"^rule (\w+):", smk.read_text(), flags=re.M)}
+    set_resources = yaml.safe_load(profile.read_text()).get("set-resources") or {}
+    assert set(set_resources) <= rules, set(set_resources) - rules

@@ -142,7 +142,7 @@ rule descriptors:
     threads: 2
     shell: "echo $SLURM_JOB_ID $SLURM_CPUS_PER_TASK > {output}"
 
-rule train_total:
+rule train_potential:
     input: expand("out/{s}.txt", s=["a", "b"])
     output: "model.txt"
     shell: "cat {input} > {output}; echo $SLURM_JOB_ID >> {output}"
@@ -177,8 +177,8 @@ def test_workflow_trains_through_slurm(slurm, tmp_path):
             shutil.copy2(source, work / part)
     profile = site_profile(tmp_path / "site-profile")
     # total.pt needs subset -> geometry -> descriptors -> assemble_dataset ->
-    # train_embedding -> train_total: six sbatch jobs one after the other. (kinetic.pt would
-    # only add a job running beside train_total, on the same two cores.)
+    # train_embedding -> train_potential: six sbatch jobs one after the other. (kinetic.pt
+    # would only add a job running beside that one, on the same two cores.)
     targets = ["results/models/total.pt"]
     config = ["--configfile", "tests/cluster/config.yaml"]
 
@@ -203,5 +203,5 @@ def test_workflow_trains_through_slurm(slurm, tmp_path):
     logs = work / ".snakemake" / "slurm_logs"
     rules_run = {path.name.removeprefix("rule_") for path in logs.glob("rule_*")}
     # Descriptors and both training stages were sbatch jobs, not local ones.
-    assert {"descriptors", "train_embedding", "train_total"} <= rules_run, rules_run
+    assert {"descriptors", "train_embedding", "train_potential"} <= rules_run, rules_run
     assert len(submitted) >= 5, sorted(submitted)

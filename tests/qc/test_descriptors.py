@@ -49,6 +49,14 @@ def test_one_electron_check_is_absolute_for_light_and_relative_for_heavy_molecul
     assert 1.2e-5 < heavy < 1e-3
 
 
+def test_one_electron_check_loosens_with_the_scf_density_convergence_only():
+    # ethanol at d_convergence 1e-6 leaves 9.7e-5 Eh; a basis mismatch (~1 Eh) is still caught
+    loose = one_electron_tolerance_hartree(-160.0, d_convergence=1e-6)
+    assert 9.7e-5 < loose < 1e-2
+    assert one_electron_tolerance_hartree(-160.0, d_convergence=1e-10) == (
+        one_electron_tolerance_hartree(-160.0))
+
+
 @pytest.fixture(scope="module")
 def descriptors(descriptor_shard):
     entries, meta = read_descriptors_npz(descriptor_shard["npz"])

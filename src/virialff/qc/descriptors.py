@@ -53,17 +53,25 @@ ONE_ELECTRON_TOLERANCE_HARTREE = 1e-5
 #: density change times the core Hamiltonian, which grows with the nuclear charges (seen:
 #: 1.2e-5 Eh for halothane, CF3CHClBr, whose one-electron energy is thousands of Eh).
 ONE_ELECTRON_RELATIVE_TOLERANCE = 1e-8
+#: ... both at this SCF d_convergence; a looser d_convergence loosens them in proportion (seen:
+#: 1.4e-5 to 9.7e-5 Eh for water, methane and ethanol at d_convergence 1e-6).
+ONE_ELECTRON_REFERENCE_D_CONVERGENCE = 1e-8
 #: |Tr(D S) − N_electrons| above this rejects the density.
 ELECTRON_COUNT_TOLERANCE = 1e-6
 
 
-def one_electron_tolerance_hartree(one_electron_energy_hartree: float | None) -> float:
+def one_electron_tolerance_hartree(one_electron_energy_hartree: float | None,
+                                   d_convergence: float = ONE_ELECTRON_REFERENCE_D_CONVERGENCE
+                                   ) -> float:
     """Largest accepted |Tr(D (K + V)) − ONE-ELECTRON ENERGY| (Eh) for a molecule whose SCF
-    one-electron energy is ``one_electron_energy_hartree`` (None: the absolute floor)."""
+    one-electron energy is ``one_electron_energy_hartree`` (None: the absolute floor),
+    converged to ``d_convergence`` (Psi4's density convergence; tighter than the reference
+    value does not tighten the check)."""
+    looser = max(1.0, float(d_convergence) / ONE_ELECTRON_REFERENCE_D_CONVERGENCE)
     if one_electron_energy_hartree is None or not math.isfinite(one_electron_energy_hartree):
-        return ONE_ELECTRON_TOLERANCE_HARTREE
-    return max(ONE_ELECTRON_TOLERANCE_HARTREE,
-               ONE_ELECTRON_RELATIVE_TOLERANCE * abs(one_electron_energy_hartree))
+        return ONE_ELECTRON_TOLERANCE_HARTREE * looser
+    return looser * max(ONE_ELECTRON_TOLERANCE_HARTREE,
+                        ONE_ELECTRON_RELATIVE_TOLERANCE * abs(one_electron_energy_hartree))
 
 
 def kd_partition(
@@ -86,8 +94,10 @@ def kd_partition(
 
 
 def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom: np.ndarray,
-                 molecule_id: str) -> None:
-    """Reject a Psi4 result that failed, is non-finite, breaks the sum rule or moved atoms."""
+                 molecule_id: str,
+                 d_convergence: float = ONE_ELECTRON_REFERENCE_D_CONVERGENCE) -> None:
+    """Reject a Psi4 result that failed, is non-finite, breaks the sum rule or moved atoms
+    (``d_convergence``: the SCF density convergence the result was computed with)."""
     result.raise_if_failed()
     kd_atom = result.arrays.get("kd_atom_hartree")
     kd_pair = result.arrays.get("kd_pair_hartree")
@@ -103,7 +113,8 @@ def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom:
                                f"descriptor shapes {kd_atom.shape}, {kd_pair.shape} "
                                f"do not match {n_atoms} atoms")
     one_electron = result.one_electron_residual_hartree
-    tolerance = one_electron_tolerance_hartree(result.variables.get("ONE-ELECTRON ENERGY"))
+    tolerance = one_electron_tolerance_hartree(result.variables.get("ONE-ELECTRON ENERGY"),
+                                               d_convergence)
     if one_electron is None or not abs(one_electron) <= tolerance:
         raise MoleculeRejected(molecule_id, "psi4_failed",
                                f"Tr(D (K + V)) − Psi4's one-electron energy = {one_electron} Eh "
@@ -133,11 +144,14 @@ def descriptor_jobs(records: Sequence[GeometryRecord], method: str,
     ]
 
 
-def result_descriptors(record: GeometryRecord, result: Psi4Result) -> MoleculeDescriptors:
+def result_descriptors(record: GeometryRecord, result: Psi4Result,
+                       d_convergence: float = ONE_ELECTRON_REFERENCE_D_CONVERGENCE
+                       ) -> MoleculeDescriptors:
     """Checked descriptors of one molecule from its Psi4 result; ``MoleculeRejected`` with the
     reason when the result fails a check (:func:`check_result`,
     :func:`virialff.formats.descriptors_npz.check_descriptors`)."""
-    check_result(result, record.symbols, record.positions_angstrom, record.molecule_id)
+    check_result(result, record.symbols, record.positions_angstrom, record.molecule_id,
+                 d_convergence)
     entry = from_pair_matrix(
         record.molecule_id, result.engine, result.energy_hartree, result.kinetic_hartree,
         [a.GetAtomicNum() for a in record.mol.GetAtoms()], result.arrays["kd_atom_hartree"],
@@ -288,7 +302,7 @@ def run_descriptor_shard(
             table.rejected(result)
             continue
         try:
-            entry = result_descriptors(record, result)
+            entry = result_descriptors(record, result, float(section["d_convergence"]))
         except MoleculeRejected as error:
             table.rejected(error, result.wall_s)
             continue
