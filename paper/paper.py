@@ -394,6 +394,21 @@ md(
     + (f"; the deviations (model − reference) are {' and '.join(deviations)}." if deviations else ".")
     + f" Over the {Q.q(BASE, 'n')} base pairs its MAE is {Q.q(BASE, 'mae_kcal_mol')} kcal/mol."
 )
+unbound = [pair for pair in BASE_PAIRS if values.get("virialff", {}).get(pair, 1.0) <= 0.0]
+if unbound:
+    ABL = "results/metrics/charge_ablation.json"
+    neutral = next((key for key in (Q.raw(ABL, "models") if Q.has(ABL) else {})
+                    if key != "virialff"), None)
+    why = (f"This model does not bind {' or '.join(p.replace('-', '–') for p in unbound)}. "
+           f"It was trained on {Q.q(SUMMARY, 'in_dataset_by_split.train')} molecules, against "
+           f"{Q.q(PUB, 'dataset.n_train')} in the paper, and its charges are free, so each "
+           "base carries a net charge whose monopole–monopole term enters E_int.")
+    if neutral:
+        base = f"models.{neutral}"
+        why += (f" Trained on the same molecules with {Q.t(ABL, f'{base}.charges')} (section "
+                f"3.4.1) it gives {Q.q(ABL, f'{base}.base_pairs_kcal_mol.A-T')} (A–T) and "
+                f"{Q.q(ABL, f'{base}.base_pairs_kcal_mol.G-C')} (G–C) kcal/mol.")
+    md(why)
 md("Methods against the reference (`results/metrics/base_pairs.json`):\n\n" + methods_table(BASE))
 
 # %% [markdown]
