@@ -14,7 +14,10 @@ Usage::
     atoms.calc = VirialFFCalculator("results/models/total.pt", mol)
     BFGS(atoms).run(fmax=0.05)
 
-Periodic cells are not supported (the cutoff is non-periodic).
+Periodic cells: an ``Atoms`` object periodic along all three axes with an orthorhombic cell is
+evaluated with minimum images between molecules (:meth:`ParametrizedSystem.with_box`; every
+edge ≥ 2·cutoff); atoms may be wrapped into the cell. Other cells (triclinic, or periodic along
+only some axes) are refused. Stress is not implemented, so there is no constant-pressure MD.
 """
 
 from __future__ import annotations
@@ -80,6 +83,31 @@ class VirialFFCalculator(Calculator):
                 f"VirialFFCalculator needs a 'total' energy model, not a '{system.target}' model"
             )
         self.system = system
+        self._periodic: ParametrizedSystem | None = None
+
+    def _system_for(self, atoms: Atoms) -> ParametrizedSystem:
+        """``self.system``, in the cell of ``atoms`` when it is periodic (kept while the cell
+        stays the same, so the neighbour list is reused)."""
+        pbc = np.asarray(atoms.pbc, dtype=bool)
+        if not pbc.any():
+            return self.system if self.system.box_angstrom is None else self.system.with_box(None)
+        if not pbc.all():
+            raise ValueError(
+                f"{self.system.name}: periodic along "
+                f"{''.join('xyz'[i] for i in np.flatnonzero(pbc))} only; VirialFFCalculator "
+                "needs all three axes periodic or none"
+            )
+        if not atoms.cell.orthorhombic:
+            raise ValueError(
+                f"{self.system.name}: the cell is not orthorhombic (cell parameters "
+                f"{np.round(atoms.cell.cellpar(), 3).tolist()}); only rectangular boxes are "
+                "supported"
+            )
+        edges = atoms.cell.lengths()
+        current = self._periodic
+        if current is None or not np.array_equal(current.box_angstrom, edges):
+            self._periodic = current = self.system.with_box(edges)
+        return current
 
     def calculate(
         self,
@@ -104,9 +132,7 @@ class VirialFFCalculator(Calculator):
                 f"{self.system.name}: atom {atom} is {symbols[atom]} in the Atoms object but "
                 f"{self.system.elements[atom]} in the parametrised topology"
             )
-        if np.any(self.atoms.pbc):
-            raise ValueError("VirialFFCalculator does not support periodic boundary conditions")
-        energy, forces = self.system.energy_and_forces(self.atoms.positions)
+        energy, forces = self._system_for(self.atoms).energy_and_forces(self.atoms.positions)
         self.results = {
             "energy": energy * EV_PER_KCAL_MOL,
             "free_energy": energy * EV_PER_KCAL_MOL,

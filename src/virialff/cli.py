@@ -10,9 +10,10 @@ with the given total ``--charge``), predicts with a stage-2 model and writes CSV
 
 Without ``--output`` JSON goes to standard output. Errors print one line and exit with code 2.
 
-``virialff export-openmm INPUT.sdf -o system.xml [--model M] [--cutoff 14]`` parametrises the
-one molecule or complex of an SDF record and writes an OpenMM ``System`` XML
-(:mod:`virialff.openmm`; ``--cutoff 0``: no intermolecular cutoff).
+``virialff export-openmm INPUT.sdf -o system.xml [--model M] [--cutoff 14] [--box LX LY LZ]``
+parametrises the one molecule or complex of an SDF record and writes an OpenMM ``System`` XML
+(:mod:`virialff.openmm`; ``--cutoff 0``: no intermolecular cutoff; ``--box``: a periodic
+orthorhombic cell, edges in Å).
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--cutoff", type=float, default=None, help="intermolecular cutoff, Å (0: none)"
+    )
+    export.add_argument(
+        "--box",
+        type=float,
+        nargs=3,
+        metavar=("LX", "LY", "LZ"),
+        default=None,
+        help="periodic orthorhombic cell edges, Å (each ≥ 2 × cutoff; default: not periodic)",
     )
     return parser
 
@@ -161,7 +170,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "export-openmm":
             from virialff.openmm import export_openmm_xml
 
-            export_openmm_xml(args.model, args.input, args.output, cutoff_angstrom=args.cutoff)
+            export_openmm_xml(
+                args.model,
+                args.input,
+                args.output,
+                cutoff_angstrom=args.cutoff,
+                box_angstrom=args.box,
+            )
     except (ValueError, FileNotFoundError, OSError) as error:
         print(f"virialff: error: {error}", file=sys.stderr)
         return EXIT_USAGE_ERROR

@@ -13,6 +13,12 @@ and 1 kcal/mol = 4.184 kJ/mol):
   intramolecular pair (they are in group 0);
 - force group 2, ``CustomExternalForce`` on atom 0 with a constant expression: E_lin.
 
+A periodic system (``ParametrizedSystem.box_angstrom``) gets the box as the default periodic
+box vectors and ``CutoffPeriodic`` pairs between fragments (minimum images, every edge ≥ 2·r_c).
+The intramolecular bonds do not use periodic boundary conditions, as OpenMM keeps molecules
+whole during a simulation: give positions with every molecule whole (virialff itself also
+accepts wrapped atoms).
+
 Usage::
 
     system = predictor.parametrize(mol)
@@ -69,6 +75,11 @@ def to_openmm_system(system: ParametrizedSystem) -> openmm.System:
     omm = openmm.System()
     for symbol in system.elements:
         omm.addParticle(elements.Element.getBySymbol(symbol).mass)
+    if system.box_angstrom is not None:
+        edges = [float(v) * NM_PER_ANGSTROM for v in system.box_angstrom]
+        omm.setDefaultPeriodicBoxVectors(
+            openmm.Vec3(edges[0], 0, 0), openmm.Vec3(0, edges[1], 0), openmm.Vec3(0, 0, edges[2])
+        )
     omm.addForce(_intramolecular_force(system))
     if system.n_fragments > 1:
         omm.addForce(_intermolecular_force(system))
@@ -126,7 +137,11 @@ def _intermolecular_force(system: ParametrizedSystem) -> openmm.CustomNonbondedF
     if system.cutoff_angstrom is None:
         force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
     else:
-        force.setNonbondedMethod(openmm.CustomNonbondedForce.CutoffNonPeriodic)
+        force.setNonbondedMethod(
+            openmm.CustomNonbondedForce.CutoffNonPeriodic
+            if system.box_angstrom is None
+            else openmm.CustomNonbondedForce.CutoffPeriodic
+        )
         force.setCutoffDistance(system.cutoff_angstrom * NM_PER_ANGSTROM)
         force.setUseSwitchingFunction(True)
         force.setSwitchingDistance(system.switch_distance_angstrom * NM_PER_ANGSTROM)
@@ -154,11 +169,13 @@ def export_openmm_xml(
     input_path: str,
     output_path: str,
     cutoff_angstrom: float | None = None,
+    box_angstrom: list[float] | None = None,
 ) -> ParametrizedSystem:
     """Parametrise the one molecule or complex of an SDF file and write its OpenMM System XML.
 
     ``model_path`` None: :func:`virialff.model.predictor.load_model`'s default model.
-    ``cutoff_angstrom``: None for the default cutoff, 0 for none. Returns the system.
+    ``cutoff_angstrom``: None for the default cutoff, 0 for none. ``box_angstrom``: edges [3]
+    (Å) of a periodic orthorhombic cell, None for none. Returns the system.
     """
     from pathlib import Path
 
@@ -174,7 +191,9 @@ def export_openmm_xml(
         )
     if cutoff_angstrom is None:
         cutoff_angstrom = DEFAULT_CUTOFF_ANGSTROM
-    system = predictor.parametrize(mols[0], cutoff_angstrom=cutoff_angstrom or None)
+    system = predictor.parametrize(
+        mols[0], cutoff_angstrom=cutoff_angstrom or None, box_angstrom=box_angstrom
+    )
     xml = openmm.XmlSerializer.serialize(to_openmm_system(system))
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -132,6 +132,14 @@ def test_export_command_writes_a_system_with_the_virialff_energy(predictor, tmp_
     energy, _ = energy_and_forces(_context(system, "Reference"), x)
     expected = load_model(model).parametrize(mol).energy_kcal_mol(x)
     assert energy == pytest.approx(expected, rel=1e-9)
+    command = ["export-openmm", str(sdf), "-o", str(xml), "--model", str(model)]
+    assert main([*command, "--box", "30", "31", "32"]) == 0
+    periodic = openmm.XmlSerializer.deserialize(xml.read_text())
+    assert periodic.usesPeriodicBoundaryConditions()
+    edges = periodic.getDefaultPeriodicBoxVectors()
+    assert [edges[k][k].value_in_unit(openmm.unit.angstrom) for k in range(3)] == pytest.approx(
+        [30.0, 31.0, 32.0]
+    )
 
 
 def test_export_command_errors_are_one_line_with_exit_code_2(predictor, tmp_path, capsys):
@@ -146,9 +154,16 @@ def test_export_command_errors_are_one_line_with_exit_code_2(predictor, tmp_path
     _write_sdf(heavy, Chem.RemoveHs(embedded("CCO")))
     model = tmp_path / "total.pt"
     predictor.save(model)
-    for path, expected in ((sdf, "2 records"), (heavy, "missing_hydrogens")):
+    dimer = tmp_path / "dimer.sdf"
+    _write_sdf(dimer, combine(embedded("O"), translated(embedded("CO"), (3.0, 0.0, 0.0))))
+    for path, expected, extra in (
+        (sdf, "2 records", []),
+        (heavy, "missing_hydrogens", []),
+        (dimer, "shorter than twice the cutoff", ["--box", "20", "30", "30"]),
+    ):
         code = main(
             ["export-openmm", str(path), "-o", str(tmp_path / "s.xml"), "--model", str(model)]
+            + extra
         )
         assert code == 2
         message = capsys.readouterr().err.strip()

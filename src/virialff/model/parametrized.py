@@ -23,6 +23,16 @@ included, is multiplied by :func:`~virialff.model.potential.switching_function`)
 Verlet neighbour list (skin :data:`NEIGHBOUR_SKIN_ANGSTROM`). Pairs inside a fragment are
 always all evaluated. ``cutoff_angstrom=None`` evaluates every intermolecular pair.
 
+Periodic cells. ``box_angstrom`` (three edge lengths of an orthorhombic cell, Å; see
+:meth:`ParametrizedSystem.with_box`) makes the system periodic: pairs between molecules are
+the minimum images within the cutoff, which needs every edge ≥ 2·r_c so that no pair has two
+images within r_c. Pairs inside a molecule are evaluated on the molecule made whole along its
+bonds (each bond's minimum image), so atoms may be wrapped into the cell or not, and a
+molecule may be longer than half the cell. A molecule must not come within r_c of its own
+image (checked at every neighbour-list build; those pairs are not evaluated). The Coulomb
+term is truncated with the same switch as without a cell; there is no Ewald sum, as the model
+itself has none.
+
 Default cutoff. Truncation must leave the interaction energies of the S66 dimers and the
 Watson–Crick base pairs unchanged to 0.01 kcal/mol. Their largest intermolecular distance is
 12.01 Å (A–T and G–C; 10.9 Å in S66), so with the switch starting at 12.5 Å (r_c = 14 Å) no
@@ -192,6 +202,7 @@ class _NeighbourList:
     c6: np.ndarray  # [L] |C0|
     c12: np.ndarray  # [L] |C1|
     short_range_extent: np.ndarray  # [L] Å
+    image_shift: np.ndarray | None = None  # [A, 3] Å making each fragment whole (periodic)
 
 
 @dataclass(eq=False)
@@ -220,6 +231,7 @@ class ParametrizedSystem:
     switch_distance_angstrom: float | None = None  # default r_c − 1.5 Å
     skin_angstrom: float = NEIGHBOUR_SKIN_ANGSTROM
     embedding_tolerance: float = EMBEDDING_TYPE_TOLERANCE
+    box_angstrom: np.ndarray | None = None  # [3] orthorhombic cell edges; None: not periodic
     _neighbours: _NeighbourList | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -233,6 +245,7 @@ class ParametrizedSystem:
                 )
         else:
             self.switch_distance_angstrom = None
+        self.box_angstrom = self._checked_box(self.box_angstrom)
         c = self.intra_parameters
         self._intra_amplitudes = np.ascontiguousarray(c[:, 2::2])
         self._intra_widths2 = c[:, 3::2] ** 2 + WIDTH_EPSILON_ANGSTROM2
@@ -257,6 +270,28 @@ class ParametrizedSystem:
         )
         self._neighbours = None
 
+    def _checked_box(self, box) -> np.ndarray | None:  # noqa: ANN001 - array-like or None
+        if box is None:
+            return None
+        box = np.asarray(box, dtype=np.float64).reshape(-1)
+        if box.shape != (3,) or not np.isfinite(box).all() or (box <= 0).any():
+            raise ValueError(
+                f"{self.name}: the periodic cell must be three positive edge lengths (Å) of an "
+                f"orthorhombic box, got {np.asarray(box).tolist()}"
+            )
+        if self.cutoff_angstrom is None:
+            raise ValueError(
+                f"{self.name}: a periodic cell needs a cutoff (there is no Ewald sum); "
+                "give cutoff_angstrom"
+            )
+        if box.min() < 2.0 * self.cutoff_angstrom:
+            raise ValueError(
+                f"{self.name}: the cell's shortest edge ({box.min():.3f} Å) is shorter than twice "
+                f"the cutoff ({self.cutoff_angstrom} Å); only minimum images are evaluated, so "
+                f"use a larger cell or a cutoff ≤ {box.min() / 2:.3f} Å"
+            )
+        return box
+
     # -- description ---------------------------------------------------------------------
     @property
     def n_atoms(self) -> int:
@@ -279,6 +314,13 @@ class ParametrizedSystem:
         fields["switch_distance_angstrom"] = switch_distance_angstrom
         return ParametrizedSystem(**fields)
 
+    def with_box(self, box_angstrom) -> ParametrizedSystem:  # noqa: ANN001 - array-like or None
+        """The same parameters in a periodic orthorhombic cell with edges ``box_angstrom`` [3]
+        (Å), or without a cell for ``None``. Every edge must be ≥ 2·cutoff."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        fields["box_angstrom"] = box_angstrom
+        return ParametrizedSystem(**fields)
+
     def intermolecular_parameters(self, first: int, second: int) -> np.ndarray:
         """C0..C13 [14] of the non-covalent pair of atoms ``first`` and ``second``."""
         return self.type_parameters[self.atom_type[first], self.atom_type[second]]
@@ -296,7 +338,10 @@ class ParametrizedSystem:
         """
         positions = check_positions(positions_angstrom, self.n_atoms, self.name)
         forces = np.zeros((self.n_atoms, 3))
-        pair_sum = self._intramolecular(positions, forces)
+        whole = positions
+        if self.box_angstrom is not None:  # molecules made whole along their bonds
+            whole = positions + self._neighbour_list(positions).image_shift
+        pair_sum = self._intramolecular(whole, forces)
         pair_sum += self._intermolecular(positions, forces)
         energy = self.linear_energy_kcal_mol + self.sign * pair_sum
         if self.sign != 1.0:
@@ -336,7 +381,7 @@ class ParametrizedSystem:
         for start in range(0, n_listed, PAIR_BLOCK):
             block = slice(start, min(start + PAIR_BLOCK, n_listed))
             index = neighbours.pair_index[:, block]
-            delta, r = pair_displacements_angstrom(positions, index)
+            delta, r = pair_displacements_angstrom(positions, index, self.box_angstrom)
             if r.min() < MIN_INTERATOMIC_DISTANCE_ANGSTROM:
                 _reject_overlap(self.name, r, index[0], index[1])
             energy, de_dr = long_range_energy_and_derivative(
@@ -374,12 +419,21 @@ class ParametrizedSystem:
         return self._neighbours
 
     def _build_neighbour_list(self, positions: np.ndarray) -> _NeighbourList:
+        image_shift = None
         if self.cutoff_angstrom is None:
             first, second = np.triu_indices(self.n_atoms, k=1)
         else:
             from scipy.spatial import cKDTree
 
-            pairs = cKDTree(positions).query_pairs(
+            box = self.box_angstrom
+            if box is None:
+                tree = cKDTree(positions)
+            else:
+                wrapped = positions - box * np.floor(positions / box)
+                wrapped = np.where(wrapped >= box, wrapped - box, wrapped)  # round-off at L
+                tree = cKDTree(wrapped, boxsize=box)
+                image_shift = self._whole_molecule_shift(positions)
+            pairs = tree.query_pairs(
                 self.cutoff_angstrom + self.skin_angstrom, output_type="ndarray"
             )
             first, second = pairs[:, 0], pairs[:, 1]
@@ -396,7 +450,68 @@ class ParametrizedSystem:
             c6=self._type_c6[type_pair],
             c12=self._type_c12[type_pair],
             short_range_extent=self._type_extent[type_pair],
+            image_shift=image_shift,
         )
+
+    def _bond_tree_levels(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Breadth-first levels of each fragment's bond graph: [(atoms, their parents)], the
+        roots (one per fragment) excluded. Computed once."""
+        levels = getattr(self, "_tree_levels", None)
+        if levels is not None:
+            return levels
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import breadth_first_order
+
+        first, second = self.bond_index
+        graph = coo_matrix(
+            (np.ones(first.size), (first, second)), shape=(self.n_atoms, self.n_atoms)
+        ).tocsr()
+        depth = np.full(self.n_atoms, -1, dtype=np.int64)
+        parent = np.full(self.n_atoms, -1, dtype=np.int64)
+        for root in np.unique(self.fragment_index, return_index=True)[1]:
+            order, predecessors = breadth_first_order(
+                graph, int(root), directed=False, return_predecessors=True
+            )
+            depth[root] = 0
+            for atom in order[1:]:
+                parent[atom] = predecessors[atom]
+                depth[atom] = depth[parent[atom]] + 1
+        levels = [
+            (atoms, parent[atoms])
+            for d in range(1, int(depth.max()) + 1 if self.n_atoms else 1)
+            for atoms in [np.flatnonzero(depth == d)]
+        ]
+        self._tree_levels = levels
+        return levels
+
+    def _whole_molecule_shift(self, positions: np.ndarray) -> np.ndarray:
+        """[A, 3] Å to add to ``positions`` so that every fragment is whole (each bond its
+        minimum image); raises ValueError when an atom comes within r_c of a periodic image of
+        its own molecule (those pairs are not evaluated)."""
+        box = self.box_angstrom
+        whole = positions.copy()
+        for atoms, parents in self._bond_tree_levels():
+            bond = positions[atoms] - whole[parents]
+            whole[atoms] = whole[parents] + bond - box * np.round(bond / box)
+        first, second = self.intra_pair_index
+        delta = whole[first] - whole[second]
+        image = delta - box * np.round(delta / box)
+        distance = np.sqrt(np.einsum("pk,pk->p", image, image))
+        # the whole molecule's displacement is not the minimum image: the pair's nearest
+        # image belongs to another copy of the molecule, ignored unless beyond the cutoff
+        reaching = np.flatnonzero(
+            (np.abs(image - delta) > 1e-9).any(axis=1) & (distance < self.cutoff_angstrom)
+        )
+        if reaching.size:
+            pair = reaching[np.argmin(distance[reaching])]
+            i, j = int(first[pair]), int(second[pair])
+            raise ValueError(
+                f"{self.name}: molecule {int(self.fragment_index[i]) + 1} comes within the cutoff "
+                f"({self.cutoff_angstrom} Å) of its own periodic image (atom {i} and an image of "
+                f"atom {j} {distance[pair]:.2f} Å apart; cell {np.round(box, 3).tolist()} Å); "
+                "use a larger cell"
+            )
+        return whole - positions
 
 
 # -- parametrisation ---------------------------------------------------------------------------
@@ -513,12 +628,14 @@ def parametrize(
     switch_distance_angstrom: float | None = None,
     embedding_tolerance: float = EMBEDDING_TYPE_TOLERANCE,
     name: str | None = None,
+    box_angstrom: np.ndarray | None = None,
 ) -> ParametrizedSystem:
     """Run the networks of ``predictor`` once on ``mol`` and keep the parameters.
 
     ``mol`` is an RDKit molecule (or a complex of several fragments in one Mol) with explicit
     hydrogens; its conformer, if any, is checked but not stored (the positions go to
-    :meth:`ParametrizedSystem.energy_and_forces`). Raises ValueError (or its subclass
+    :meth:`ParametrizedSystem.energy_and_forces`). ``box_angstrom`` [3]: edges of a periodic
+    orthorhombic cell (Å), see the module docstring. Raises ValueError (or its subclass
     :class:`MoleculeRejected`) naming the cause and the atoms for implicit hydrogens,
     unsupported elements, charged or open-shell molecules, NaN coordinates or overlapping atoms.
     """
@@ -588,6 +705,7 @@ def parametrize(
         cutoff_angstrom=cutoff_angstrom,
         switch_distance_angstrom=switch_distance_angstrom,
         embedding_tolerance=embedding_tolerance,
+        box_angstrom=box_angstrom,
     )
 
 

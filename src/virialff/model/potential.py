@@ -250,12 +250,17 @@ def short_range_extent_angstrom(
 
 
 def pair_displacements_angstrom(
-    positions_angstrom: np.ndarray, pair_index: np.ndarray
+    positions_angstrom: np.ndarray,
+    pair_index: np.ndarray,
+    box_angstrom: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Displacements x_i − x_j as [3, P] (component-major) and distances r [P] (Å).
 
-    ``positions_angstrom`` [A, 3], ``pair_index`` [2, P]. Gathering each Cartesian component
-    as a 1-D array is several times faster than gathering rows of [A, 3].
+    ``positions_angstrom`` [A, 3], ``pair_index`` [2, P]. ``box_angstrom`` [3]: edge lengths
+    of an orthorhombic periodic cell; each displacement is then its minimum image
+    (x_i − x_j − L·round((x_i − x_j)/L) per axis), so atoms may be wrapped into the cell or
+    not. Gathering each Cartesian component as a 1-D array is several times faster than
+    gathering rows of [A, 3].
     """
     coordinates = np.ascontiguousarray(positions_angstrom.T)
     first, second = pair_index
@@ -264,6 +269,9 @@ def pair_displacements_angstrom(
         np.subtract(
             np.take(coordinates[axis], first), np.take(coordinates[axis], second), out=delta[axis]
         )
+        if box_angstrom is not None:
+            length = float(box_angstrom[axis])
+            delta[axis] -= length * np.round(delta[axis] / length)
     return delta, np.sqrt(np.einsum("kp,kp->p", delta, delta))
 
 

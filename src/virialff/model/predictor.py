@@ -187,7 +187,8 @@ class Predictor:
         """Charges and pair parameters of ``mol`` computed once, as a
         :class:`~virialff.model.parametrized.ParametrizedSystem` whose ``energy_and_forces``
         needs no network call. ``options``: ``cutoff_angstrom``, ``switch_distance_angstrom``,
-        ``embedding_tolerance``, ``name`` (see :func:`virialff.model.parametrized.parametrize`).
+        ``embedding_tolerance``, ``box_angstrom``, ``name`` (see
+        :func:`virialff.model.parametrized.parametrize`).
         """
         from virialff.model.parametrized import parametrize
 

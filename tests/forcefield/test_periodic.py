@@ -1,0 +1,236 @@
+"""Specification of periodic cells: minimum images between molecules, whole molecules inside,
+the same energy through ASE and OpenMM, and clear refusals of cells that cannot work."""
+
+from __future__ import annotations
+
+import numpy as np
+import openmm
+import pytest
+from ase import Atoms, units
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
+from ase.md.verlet import VelocityVerlet
+from ase.optimize import BFGS
+from forcefield_support import combine, embedded, positions, random_rotation, with_positions
+
+from virialff.ase import VirialFFCalculator, atoms_from_rdkit
+from virialff.openmm import energy_and_forces, to_openmm_system
+
+BOX = np.array([12.0, 13.0, 14.0])  # Å; every edge ≥ 2·r_c
+CUTOFF, SWITCH = 5.0, 3.5  # Å: many pairs in the switch and across faces of the cell
+
+
+def _placed(smiles: str, centre, seed: int):  # noqa: ANN001, ANN202 - rdkit Mol
+    mol = embedded(smiles, seed=seed)
+    x = positions(mol)
+    x = (x - x.mean(axis=0)) @ random_rotation(seed).T + np.asarray(centre, dtype=float)
+    return with_positions(mol, x)
+
+
+def _liquid_cell():  # noqa: ANN202 - rdkit Mol
+    """Six small molecules filling the cell; several sit on a face, corner or edge."""
+    specs = [
+        ("O", (0.5, 0.5, 0.5)),  # a corner: its nearest neighbours are images
+        ("CO", (6.0, 6.5, 7.0)),
+        ("CCO", (11.6, 4.0, 3.0)),  # on the x face
+        ("O", (3.0, 12.8, 10.0)),  # on the y face
+        ("CC(F)O", (8.5, 2.0, 13.5)),  # on the z face
+        ("C#N", (3.5, 7.0, 1.5)),
+    ]
+    return combine(*(_placed(s, c, seed) for seed, (s, c) in enumerate(specs, start=1)))
+
+
+@pytest.fixture(scope="module")
+def cell(predictor):
+    mol = _liquid_cell()
+    system = predictor.parametrize(
+        mol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=BOX
+    )
+    return mol, system
+
+
+def _wrapped(x: np.ndarray) -> np.ndarray:
+    return x - BOX * np.floor(x / BOX)
+
+
+def test_a_dimer_across_a_face_interacts_through_its_nearest_image(predictor):
+    """Methanol at x ≈ 1 Å and water at x ≈ L − 2 Å are neighbours through the x face: the
+    periodic energy is the non-periodic energy with water moved by −L."""
+    methanol = _placed("CO", (1.0, 6.0, 7.0), 3)
+    water = _placed("O", (BOX[0] - 2.0, 6.5, 7.0), 4)
+    inside = combine(methanol, water)
+    nearest = combine(methanol, with_positions(water, positions(water) - [BOX[0], 0, 0]))
+    periodic = predictor.parametrize(
+        inside, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=BOX
+    )
+    plain = predictor.parametrize(nearest, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH)
+    energy, forces = periodic.energy_and_forces(positions(inside))
+    reference, reference_forces = plain.energy_and_forces(positions(nearest))
+    far_apart, _ = plain.with_cutoff(CUTOFF, SWITCH).energy_and_forces(positions(inside))
+    assert abs(reference - far_apart) > 1e-3  # the image interaction is not negligible
+    assert energy == pytest.approx(reference, rel=1e-12, abs=1e-10)
+    np.testing.assert_allclose(forces, reference_forces, rtol=1e-10, atol=1e-10)
+
+
+def test_a_cell_much_larger_than_the_molecules_changes_nothing(predictor):
+    mol = combine(_placed("CO", (50.0, 50.0, 50.0), 3), _placed("O", (53.0, 50.5, 50.0), 4))
+    plain = predictor.parametrize(mol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH)
+    boxed = plain.with_box([100.0, 100.0, 100.0])
+    expected, expected_forces = plain.energy_and_forces(positions(mol))
+    energy, forces = boxed.energy_and_forces(positions(mol))
+    assert energy == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(forces, expected_forces, rtol=1e-10, atol=1e-12)
+
+
+def test_wrapping_atoms_or_shifting_molecules_by_cell_vectors_changes_nothing(cell):
+    mol, system = cell
+    x = positions(mol)
+    energy, forces = system.energy_and_forces(x)
+    wrapped = _wrapped(x)
+    assert (np.abs(wrapped - x) > 1.0).any()  # some molecules are cut by a face
+    shifted = x.copy()
+    shifted[system.fragment_index == 1] += BOX * [1, -2, 3]
+    moved = _wrapped(x + [4.3, -7.1, 2.2])  # a rigid translation of everything
+    for y in (wrapped, shifted, moved):
+        fresh = system.with_box(BOX)  # no neighbour list carried over
+        e, f = fresh.energy_and_forces(y)
+        assert e == pytest.approx(energy, rel=1e-12, abs=1e-10)
+        np.testing.assert_allclose(f, forces, rtol=1e-9, atol=1e-9)
+
+
+def test_periodic_forces_are_minus_the_gradient(cell):
+    mol, system = cell
+    x = _wrapped(positions(mol))
+    _, forces = system.energy_and_forces(x)
+    rng = np.random.default_rng(0)
+    step = 1e-5
+    for atom in rng.choice(system.n_atoms, 8, replace=False):
+        for axis in range(3):
+            plus, minus = x.copy(), x.copy()
+            plus[atom, axis] += step
+            minus[atom, axis] -= step
+            gradient = (
+                system.energy_kcal_mol(plus) - system.energy_kcal_mol(minus)
+            ) / (2 * step)
+            assert -gradient == pytest.approx(forces[atom, axis], rel=1e-5, abs=1e-6)
+
+
+def test_a_molecule_moving_through_a_face_keeps_a_continuous_energy(predictor):
+    """Water walks through the +x face of a 20 Å long cell towards methanol near the −x face,
+    wrapped into the cell at every step, with one parametrised system throughout (its
+    neighbour list rebuilt as atoms jump by L); the periodic energy equals the non-periodic
+    energy along the unwrapped path of the image that approaches methanol."""
+    box = np.array([20.0, 13.0, 14.0])
+    methanol = _placed("CO", (2.5, 6.0, 7.0), 3)
+    water = _placed("O", (14.0, 6.2, 7.1), 4)
+    mol = combine(methanol, water)
+    periodic = predictor.parametrize(
+        mol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=box
+    )
+    plain = periodic.with_box(None)
+    x = positions(mol)
+    moving = periodic.fragment_index == 1
+    energies, wrapped_atoms = [], 0
+    for shift in np.linspace(0.0, 5.8, 59):
+        path = x.copy()
+        path[moving] += [shift, 0.0, 0.0]
+        image = path.copy()
+        image[moving] -= [box[0], 0.0, 0.0]  # the image that approaches methanol
+        inside = path - box * np.floor(path / box)
+        wrapped_atoms = max(wrapped_atoms, int((inside != path).any(axis=1).sum()))
+        energy = periodic.energy_kcal_mol(inside)
+        assert energy == pytest.approx(plain.energy_kcal_mol(image), rel=1e-12, abs=1e-10)
+        energies.append(energy)
+    assert wrapped_atoms > 0  # part of the water did cross the face
+    assert np.ptp(energies) > 1e-3  # and came within the cutoff of methanol
+
+
+def test_cells_that_cannot_work_are_refused_with_the_reason(predictor, cell):
+    _, system = cell
+    with pytest.raises(ValueError, match=r"shortest edge \(9.000 Å\) is shorter than twice"):
+        system.with_box([9.0, 20.0, 20.0])
+    with pytest.raises(ValueError, match="three positive edge lengths"):
+        system.with_box([12.0, -1.0, 14.0])
+    with pytest.raises(ValueError, match="three positive edge lengths"):
+        system.with_box([12.0, 13.0])
+    with pytest.raises(ValueError, match="needs a cutoff"):
+        system.with_cutoff(None).with_box(BOX)
+    decanol = _placed("CCCCCCCCCCO", (6.0, 6.5, 7.0), 5)
+    long = predictor.parametrize(
+        decanol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=BOX
+    )
+    extent = np.ptp(positions(decanol), axis=0)
+    assert extent.max() > BOX.min() - CUTOFF
+    with pytest.raises(ValueError, match="within the cutoff .* of its own periodic image"):
+        long.energy_and_forces(positions(decanol))
+
+
+def test_ase_uses_the_cell_of_periodic_atoms(cell):
+    mol, system = cell
+    atoms = atoms_from_rdkit(mol)
+    atoms.set_cell(BOX)
+    atoms.set_pbc(True)
+    atoms.wrap()
+    atoms.calc = VirialFFCalculator(system=system.with_box(None))
+    energy, forces = system.energy_and_forces(atoms.positions)
+    kcal = units.kcal / units.mol
+    assert atoms.get_potential_energy() == pytest.approx(energy * kcal, rel=1e-12)
+    np.testing.assert_allclose(atoms.get_forces(), forces * kcal, rtol=1e-10, atol=1e-12)
+    atoms.set_pbc([True, True, False])
+    with pytest.raises(ValueError, match="periodic along xy only"):
+        atoms.get_potential_energy()
+    atoms.set_pbc(True)
+    atoms.set_cell([[12.0, 0.0, 0.0], [3.0, 13.0, 0.0], [0.0, 0.0, 14.0]])
+    with pytest.raises(ValueError, match="not orthorhombic"):
+        atoms.get_potential_energy()
+
+
+def test_nve_dynamics_in_a_periodic_cell_conserves_the_total_energy(stiff):
+    """Eight waters in a 10 Å cell (r_c = 4.5 Å), 0.5 ps at 300 K, atoms wrapped back into
+    the cell every 10 steps: molecules cross faces and pairs cross the cutoff."""
+    box = np.array([10.0, 10.0, 10.0])
+    centres = [(x, y, z) for x in (2.5, 7.5) for y in (2.5, 7.5) for z in (2.5, 7.5)]
+    waters = combine(*(_placed("O", c, seed) for seed, c in enumerate(centres, start=1)))
+    atoms = Atoms(
+        [a.GetSymbol() for a in waters.GetAtoms()],
+        positions=positions(waters),
+        cell=box,
+        pbc=True,
+    )
+    atoms.calc = VirialFFCalculator(stiff, waters, cutoff_angstrom=4.5)
+    BFGS(atoms, logfile=None).run(fmax=0.05, steps=300)
+    thermalize_momenta(atoms, 300.0, rng=np.random.default_rng(1))
+    Stationary(atoms)
+    dynamics = VelocityVerlet(atoms, timestep=0.5 * units.fs)
+    total = []
+    crossings = []
+
+    def record() -> None:
+        total.append(atoms.get_total_energy())
+        before = atoms.positions.copy()
+        atoms.wrap()
+        crossings.append(int((np.abs(atoms.positions - before) > 1.0).any(axis=1).sum()))
+
+    dynamics.attach(record, interval=10)
+    dynamics.run(1000)
+    total = np.array(total)
+    drift = abs(total[-1] - total[0])
+    assert sum(crossings) > 0  # atoms did leave the cell and were wrapped back
+    assert drift < 2e-3, f"drift {drift:.2e} eV"
+
+
+@pytest.mark.parametrize("platform", ["Reference", "CPU"])
+def test_openmm_export_of_a_periodic_cell_equals_virialff(cell, platform):
+    mol, system = cell
+    x = positions(mol)  # whole molecules, as OpenMM keeps them
+    energy, forces = system.energy_and_forces(x)
+    omm_system = to_openmm_system(system)
+    box = omm_system.getDefaultPeriodicBoxVectors()
+    np.testing.assert_allclose(
+        [box[k][k].value_in_unit(openmm.unit.angstrom) for k in range(3)], BOX
+    )
+    context = openmm.Context(
+        omm_system, openmm.VerletIntegrator(0.0005), openmm.Platform.getPlatformByName(platform)
+    )
+    omm_energy, omm_forces = energy_and_forces(context, x)
+    assert omm_energy == pytest.approx(energy, rel=1e-4)
+    assert np.abs(omm_forces - forces).max() <= 1e-4 * np.abs(forces).max()
