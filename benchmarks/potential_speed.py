@@ -168,71 +168,26 @@ def _composition(n_atoms: int) -> list[str]:
     return names + [FILLER[0]] * (remainder // 20)
 
 
-def packed_cluster(n_atoms: int, seed: int = 0):  # noqa: ANN201 - rdkit Mol
-    """Randomly oriented drug molecules packed into a sphere (see module docstring)."""
+def _packed(n_atoms: int, seed: int, region: str, density: float):  # noqa: ANN202 - rdkit Mol
+    """The drug mix of ``n_atoms`` randomly oriented and placed, without two atoms of different
+    molecules closer than :data:`MIN_CONTACT_ANGSTROM` (a voxel occupancy grid), in a sphere
+    (``region="sphere"``) or a periodic cube (``"cube"``, the grid wrapping around) at
+    ``density`` atoms/Å³. Returns ``(mol, cube edge or None)``; molecules stay whole."""
     from rdkit import Chem
     from rdkit.Geometry import Point3D
     from scipy.spatial.transform import Rotation
 
     rng = np.random.default_rng(seed)
     templates = {name: _conformer(smi, 1) for name, smi in {**DRUGS, FILLER[0]: FILLER[1]}.items()}
-    names = _composition(n_atoms)
-    radius = (3 * n_atoms / (4 * np.pi * PACKING_DENSITY_PER_ANGSTROM3)) ** (1 / 3)
-    voxel = 1.0
-    half = int(np.ceil(radius + 12)) + 2
-    occupied = np.zeros((2 * half,) * 3, dtype=bool)
-    reach = int(np.ceil(MIN_CONTACT_ANGSTROM / voxel))
-    offsets = np.array(
-        [
-            (i, j, k)
-            for i in range(-reach, reach + 1)
-            for j in range(-reach, reach + 1)
-            for k in range(-reach, reach + 1)
-            if (abs(i) + 0.5) ** 2 + (abs(j) + 0.5) ** 2 + (abs(k) + 0.5) ** 2
-            <= (MIN_CONTACT_ANGSTROM / voxel + 1) ** 2
-        ]
-    )
-    placed = []
-    for name in sorted(names, key=lambda n: -templates[n].GetNumAtoms()):
-        template = templates[name]
-        x0 = template.GetConformer().GetPositions()
-        x0 = x0 - x0.mean(axis=0)
-        for _ in range(200_000):
-            centre = rng.uniform(-radius, radius, 3)
-            if centre @ centre > radius**2:
-                continue
-            x = Rotation.random(random_state=rng).apply(x0) + centre
-            cells = np.floor(x / voxel).astype(int) + half
-            if not occupied[cells[:, 0], cells[:, 1], cells[:, 2]].any():
-                marks = (cells[:, None, :] + offsets[None]).reshape(-1, 3)
-                occupied[marks[:, 0], marks[:, 1], marks[:, 2]] = True
-                placed.append((template, x))
-                break
-        else:
-            raise RuntimeError(f"could not place {name}; lower the packing density")
-    joined = placed[0][0]
-    for template, _ in placed[1:]:
-        joined = Chem.CombineMols(joined, template)
-    conformer = joined.GetConformer()
-    for index, (x, y, z) in enumerate(np.vstack([x for _, x in placed])):
-        conformer.SetAtomPosition(index, Point3D(float(x), float(y), float(z)))
-    joined.SetProp("_Name", f"cluster_{n_atoms}")
-    return joined
-
-
-def packed_box(n_atoms: int, seed: int = 0):  # noqa: ANN201 - rdkit Mol
-    """The drug mix of :func:`packed_cluster` in a periodic cube at
-    :data:`BOX_PACKING_DENSITY_PER_ANGSTROM3`; each molecule is whole (it may stick out of the
-    cell); the edges go to :data:`BOX_PROPERTY`."""
-    from rdkit import Chem
-    from rdkit.Geometry import Point3D
-    from scipy.spatial.transform import Rotation
-
-    rng = np.random.default_rng(seed)
-    templates = {name: _conformer(smi, 1) for name, smi in {**DRUGS, FILLER[0]: FILLER[1]}.items()}
-    edge = (n_atoms / BOX_PACKING_DENSITY_PER_ANGSTROM3) ** (1 / 3)
-    n_voxels = int(np.ceil(edge))
-    voxel = edge / n_voxels
+    periodic = region == "cube"
+    if periodic:
+        edge = (n_atoms / density) ** (1 / 3)
+        n_voxels = int(np.ceil(edge))
+        voxel, origin = edge / n_voxels, 0
+    else:
+        radius = (3 * n_atoms / (4 * np.pi * density)) ** (1 / 3)
+        voxel, origin = 1.0, int(np.ceil(radius + 12)) + 2
+        n_voxels = 2 * origin
     occupied = np.zeros((n_voxels,) * 3, dtype=bool)
     reach = int(np.ceil(MIN_CONTACT_ANGSTROM / voxel))
     offsets = np.array(
@@ -251,10 +206,20 @@ def packed_box(n_atoms: int, seed: int = 0):  # noqa: ANN201 - rdkit Mol
         x0 = template.GetConformer().GetPositions()
         x0 = x0 - x0.mean(axis=0)
         for _ in range(200_000):
-            x = Rotation.random(random_state=rng).apply(x0) + rng.uniform(0.0, edge, 3)
-            cells = np.floor(x / voxel).astype(int) % n_voxels
+            if periodic:
+                centre = rng.uniform(0.0, edge, 3)
+            else:
+                centre = rng.uniform(-radius, radius, 3)
+                if centre @ centre > radius**2:
+                    continue
+            x = Rotation.random(random_state=rng).apply(x0) + centre
+            cells = np.floor(x / voxel).astype(int) + origin
+            if periodic:
+                cells %= n_voxels
             if not occupied[cells[:, 0], cells[:, 1], cells[:, 2]].any():
-                marks = (cells[:, None, :] + offsets[None]).reshape(-1, 3) % n_voxels
+                marks = (cells[:, None, :] + offsets[None]).reshape(-1, 3)
+                if periodic:
+                    marks %= n_voxels
                 occupied[marks[:, 0], marks[:, 1], marks[:, 2]] = True
                 placed.append((template, x))
                 break
@@ -266,9 +231,24 @@ def packed_box(n_atoms: int, seed: int = 0):  # noqa: ANN201 - rdkit Mol
     conformer = joined.GetConformer()
     for index, (x, y, z) in enumerate(np.vstack([x for _, x in placed])):
         conformer.SetAtomPosition(index, Point3D(float(x), float(y), float(z)))
-    joined.SetProp("_Name", f"box_{n_atoms}")
-    joined.SetProp(BOX_PROPERTY, f"{edge!r} {edge!r} {edge!r}")
-    return joined
+    return joined, (edge if periodic else None)
+
+
+def packed_cluster(n_atoms: int, seed: int = 0):  # noqa: ANN201 - rdkit Mol
+    """Randomly oriented drug molecules packed into a sphere (see module docstring)."""
+    mol, _ = _packed(n_atoms, seed, "sphere", PACKING_DENSITY_PER_ANGSTROM3)
+    mol.SetProp("_Name", f"cluster_{n_atoms}")
+    return mol
+
+
+def packed_box(n_atoms: int, seed: int = 0):  # noqa: ANN201 - rdkit Mol
+    """The drug mix of :func:`packed_cluster` in a periodic cube at
+    :data:`BOX_PACKING_DENSITY_PER_ANGSTROM3`; each molecule is whole (it may stick out of the
+    cell); the edges go to :data:`BOX_PROPERTY`."""
+    mol, edge = _packed(n_atoms, seed, "cube", BOX_PACKING_DENSITY_PER_ANGSTROM3)
+    mol.SetProp("_Name", f"box_{n_atoms}")
+    mol.SetProp(BOX_PROPERTY, f"{edge!r} {edge!r} {edge!r}")
+    return mol
 
 
 def _box_of(mol) -> list[float] | None:  # noqa: ANN001 - rdkit Mol
@@ -335,6 +315,16 @@ def _time_calls(call, n_calls: int, max_seconds: float) -> list[float]:  # noqa:
     return times
 
 
+def _pin_to_current_core() -> None:
+    """Keep the whole process on the core it started on (the scheduler's choice, usually the
+    least busy): OpenMM's CPU platform hands its work to a pool thread even with Threads=1,
+    and waking that thread on another, idle core of a VM doubled the time per call."""
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    os.sched_setaffinity(0, {int(fields[36])})  # field 39 of proc(5): the current CPU
+
+
 def worker(
     method: str, sdf: Path, n_calls: int, model: str | None, max_seconds: float, cutoff: float
 ) -> dict:
@@ -342,10 +332,7 @@ def worker(
     from rdkit import Chem
 
     torch.set_num_threads(1)
-    if hasattr(os, "sched_setaffinity"):
-        # one core for the whole process: OpenMM's CPU platform hands work to a pool thread
-        # even with Threads=1, and waking it on another, idle core of a VM doubled its time
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    _pin_to_current_core()
     (mol,) = Chem.SDMolSupplier(str(sdf), removeHs=False)
     x = mol.GetConformer().GetPositions()
     result: dict = {"method": method, "n_atoms": mol.GetNumAtoms()}
