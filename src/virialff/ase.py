@@ -17,7 +17,9 @@ Usage::
 Periodic cells: an ``Atoms`` object periodic along all three axes with an orthorhombic cell is
 evaluated with minimum images between molecules (:meth:`ParametrizedSystem.with_box`; every
 edge ≥ 2·cutoff); atoms may be wrapped into the cell. Other cells (triclinic, or periodic along
-only some axes) are refused. Stress is not implemented, so there is no constant-pressure MD.
+only some axes) are refused. Periodic cells also give the stress (the pair virial over the
+volume), so ASE's constant-pressure integrators and cell filters work; a non-periodic system
+has no stress.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms, units
-from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
 
 from virialff.model.parametrized import ParametrizedSystem
 
@@ -54,7 +56,7 @@ class VirialFFCalculator(Calculator):
             :func:`virialff.model.parametrized.parametrize` (default: its defaults).
     """
 
-    implemented_properties = ["energy", "free_energy", "forces"]
+    implemented_properties = ["energy", "free_energy", "forces", "stress"]
 
     def __init__(
         self,
@@ -132,9 +134,22 @@ class VirialFFCalculator(Calculator):
                 f"{self.system.name}: atom {atom} is {symbols[atom]} in the Atoms object but "
                 f"{self.system.elements[atom]} in the parametrised topology"
             )
-        energy, forces = self._system_for(self.atoms).energy_and_forces(self.atoms.positions)
+        system = self._system_for(self.atoms)
+        stress = None
+        if system.box_angstrom is not None:
+            energy, forces, stress = system.energy_forces_and_stress(self.atoms.positions)
+        elif "stress" in (properties or []):
+            raise PropertyNotImplementedError(
+                f"{self.system.name}: stress needs a periodic cell (Atoms with pbc=True)"
+            )
+        else:
+            energy, forces = system.energy_and_forces(self.atoms.positions)
         self.results = {
             "energy": energy * EV_PER_KCAL_MOL,
             "free_energy": energy * EV_PER_KCAL_MOL,
             "forces": forces * EV_PER_KCAL_MOL,
         }
+        if stress is not None:  # ASE's Voigt order: xx, yy, zz, yz, xz, xy
+            self.results["stress"] = stress[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]] * (
+                EV_PER_KCAL_MOL
+            )

@@ -7,6 +7,7 @@ import numpy as np
 import openmm
 import pytest
 from ase import Atoms, units
+from ase.calculators.calculator import PropertyNotImplementedError
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from ase.md.verlet import VelocityVerlet
 from ase.optimize import BFGS
@@ -144,6 +145,51 @@ def test_a_molecule_moving_through_a_face_keeps_a_continuous_energy(predictor):
     assert np.ptp(energies) > 1e-3  # and came within the cutoff of methanol
 
 
+def test_stress_is_the_strain_derivative_of_the_energy_over_the_volume(cell):
+    """Stretching atoms and cell along one axis (the cell fixture, molecules cut by faces)."""
+    mol, system = cell
+    x = _wrapped(positions(mol))
+    _, _, stress = system.energy_forces_and_stress(x)
+    step = 1e-6
+    for axis in range(3):
+        scale = np.ones(3)
+        energies = []
+        for sign in (1, -1):
+            scale[axis] = 1 + sign * step
+            energies.append(system.with_box(BOX * scale).energy_kcal_mol(x * scale))
+        derivative = (energies[0] - energies[1]) / (2 * step)
+        assert stress[axis, axis] * BOX.prod() == pytest.approx(derivative, rel=1e-5, abs=1e-6)
+
+
+def test_virial_holds_every_shear_component(predictor):
+    """Three molecules deep inside a 60 Å cell (no image within the cutoff), strained by a
+    general ε: ∂E/∂ε from finite differences equals stress·V, component by component."""
+    box = np.array([60.0, 60.0, 60.0])
+    mol = combine(
+        _placed("CO", (30.0, 30.0, 30.0), 3),
+        _placed("O", (33.0, 30.5, 30.0), 4),
+        _placed("CCO", (30.5, 33.5, 31.0), 5),
+    )
+    system = predictor.parametrize(
+        mol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=box
+    )
+    x = positions(mol)
+    _, _, stress = system.energy_forces_and_stress(x)
+    virial = stress * box.prod()
+    assert np.abs(virial).max() > 1.0
+    np.testing.assert_allclose(virial, virial.T, atol=1e-10)
+    step = 1e-6
+    for a in range(3):
+        for b in range(3):
+            energies = []
+            for sign in (1, -1):
+                strain = np.eye(3)
+                strain[a, b] += sign * step
+                energies.append(system.energy_kcal_mol(x @ strain.T))
+            derivative = (energies[0] - energies[1]) / (2 * step)
+            assert virial[a, b] == pytest.approx(derivative, rel=1e-5, abs=1e-6)
+
+
 def test_cells_that_cannot_work_are_refused_with_the_reason(predictor, cell):
     _, system = cell
     with pytest.raises(ValueError, match=r"shortest edge \(9.000 Å\) is shorter than twice"):
@@ -154,14 +200,14 @@ def test_cells_that_cannot_work_are_refused_with_the_reason(predictor, cell):
         system.with_box([12.0, 13.0])
     with pytest.raises(ValueError, match="needs a cutoff"):
         system.with_cutoff(None).with_box(BOX)
-    decanol = _placed("CCCCCCCCCCO", (6.0, 6.5, 7.0), 5)
+    decanol = _placed("CCCCCCCCCCO", (5.0, 5.0, 5.0), 5)  # ~13 Å long, in a 10.5 Å cube
     long = predictor.parametrize(
-        decanol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=BOX
+        decanol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=[10.5] * 3
     )
-    extent = np.ptp(positions(decanol), axis=0)
-    assert extent.max() > BOX.min() - CUTOFF
     with pytest.raises(ValueError, match="within the cutoff .* of its own periodic image"):
         long.energy_and_forces(positions(decanol))
+    roomy = long.with_box([30.0, 30.0, 30.0])  # the same molecule clear of its images
+    assert np.isfinite(roomy.energy_kcal_mol(positions(decanol)))
 
 
 def test_ase_uses_the_cell_of_periodic_atoms(cell):
@@ -175,6 +221,12 @@ def test_ase_uses_the_cell_of_periodic_atoms(cell):
     kcal = units.kcal / units.mol
     assert atoms.get_potential_energy() == pytest.approx(energy * kcal, rel=1e-12)
     np.testing.assert_allclose(atoms.get_forces(), forces * kcal, rtol=1e-10, atol=1e-12)
+    _, _, stress = system.energy_forces_and_stress(atoms.positions)
+    voigt = stress[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+    np.testing.assert_allclose(atoms.get_stress(), voigt * kcal, rtol=1e-10, atol=1e-14)
+    atoms.set_pbc(False)
+    with pytest.raises(PropertyNotImplementedError, match="stress needs a periodic cell"):
+        atoms.get_stress()
     atoms.set_pbc([True, True, False])
     with pytest.raises(ValueError, match="periodic along xy only"):
         atoms.get_potential_energy()

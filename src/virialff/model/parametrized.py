@@ -74,6 +74,7 @@ from virialff.model.potential import (
     long_range_energy_and_derivative,
     pair_displacements_angstrom,
     pair_forces_kcal_mol_angstrom,
+    pair_strain_derivative_kcal_mol,
     short_range_energy_and_derivative,
     short_range_extent_angstrom,
     switching_function,
@@ -336,19 +337,42 @@ class ParametrizedSystem:
         Forces are −∇E, analytic. Raises ValueError for a wrong atom count,
         :class:`MoleculeRejected` (``nan_value``, ``overlapping_atoms``) naming the atoms.
         """
+        energy, forces, _ = self._evaluate(positions_angstrom, strain=None)
+        return energy, forces
+
+    def energy_forces_and_stress(
+        self, positions_angstrom  # noqa: ANN001 - array-like
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """``(energy kcal/mol, forces [A, 3] kcal/mol/Å, stress [3, 3] kcal/mol/Å³)`` of a
+        periodic system: stress = (1/V)·∂E/∂ε under a homogeneous strain of atoms and cell
+        (the pair virial; E_lin does not depend on the strain). Raises ValueError without a
+        cell."""
+        if self.box_angstrom is None:
+            raise ValueError(f"{self.name}: stress needs a periodic cell (see with_box)")
+        strain = np.zeros((3, 3))
+        energy, forces, strain = self._evaluate(positions_angstrom, strain=strain)
+        return energy, forces, strain / float(np.prod(self.box_angstrom))
+
+    def _evaluate(
+        self, positions_angstrom, strain: np.ndarray | None  # noqa: ANN001 - array-like
+    ) -> tuple[float, np.ndarray, np.ndarray | None]:
         positions = check_positions(positions_angstrom, self.n_atoms, self.name)
         forces = np.zeros((self.n_atoms, 3))
         whole = positions
         if self.box_angstrom is not None:  # molecules made whole along their bonds
             whole = positions + self._neighbour_list(positions).image_shift
-        pair_sum = self._intramolecular(whole, forces)
-        pair_sum += self._intermolecular(positions, forces)
+        pair_sum = self._intramolecular(whole, forces, strain)
+        pair_sum += self._intermolecular(positions, forces, strain)
         energy = self.linear_energy_kcal_mol + self.sign * pair_sum
         if self.sign != 1.0:
             forces *= self.sign
-        return float(energy), forces
+            if strain is not None:
+                strain *= self.sign
+        return float(energy), forces, strain
 
-    def _intramolecular(self, positions: np.ndarray, forces: np.ndarray) -> float:
+    def _intramolecular(
+        self, positions: np.ndarray, forces: np.ndarray, strain: np.ndarray | None = None
+    ) -> float:
         index = self.intra_pair_index
         if index.shape[1] == 0:
             return 0.0
@@ -369,9 +393,13 @@ class ParametrizedSystem:
         energy[near] += e_sr
         de_dr[near] += d_sr
         forces += pair_forces_kcal_mol_angstrom(delta, r, de_dr, index, self.n_atoms)
+        if strain is not None:
+            strain += pair_strain_derivative_kcal_mol(delta, r, de_dr)
         return float(energy.sum())
 
-    def _intermolecular(self, positions: np.ndarray, forces: np.ndarray) -> float:
+    def _intermolecular(
+        self, positions: np.ndarray, forces: np.ndarray, strain: np.ndarray | None = None
+    ) -> float:
         """Σ S(r)·E_ij over listed pairs (pairs beyond r_c, still in the skin, get S = 0)."""
         if self.n_fragments < 2:
             return 0.0
@@ -405,6 +433,8 @@ class ParametrizedSystem:
                 energy = energy * switch
             total += float(energy.sum())
             forces += pair_forces_kcal_mol_angstrom(delta, r, de_dr, index, self.n_atoms)
+            if strain is not None:
+                strain += pair_strain_derivative_kcal_mol(delta, r, de_dr)
         return total
 
     def _neighbour_list(self, positions: np.ndarray) -> _NeighbourList:

@@ -275,6 +275,19 @@ def pair_displacements_angstrom(
     return delta, np.sqrt(np.einsum("kp,kp->p", delta, delta))
 
 
+def pair_strain_derivative_kcal_mol(
+    delta_angstrom: np.ndarray, r_angstrom: np.ndarray, de_dr_kcal_mol_angstrom: np.ndarray
+) -> np.ndarray:
+    """∂E/∂ε [3, 3] (kcal/mol) of E = Σ_p E_p(r_p) under a homogeneous strain x → (1 + ε)·x.
+
+    W_ab = Σ_p (dE_p/dr_p / r_p)·δ_a·δ_b with δ = x_i − x_j [3, P] (the virial; symmetric);
+    the stress of a periodic cell of volume V is W/V. Arguments as in
+    :func:`pair_forces_kcal_mol_angstrom`.
+    """
+    weighted = delta_angstrom * (de_dr_kcal_mol_angstrom / r_angstrom)
+    return weighted @ delta_angstrom.T
+
+
 def pair_forces_kcal_mol_angstrom(
     delta_angstrom: np.ndarray,
     r_angstrom: np.ndarray,
