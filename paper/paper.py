@@ -597,6 +597,43 @@ else:
        "(`training.interactions.enabled` is false).")
 
 # %% [markdown]
+# ### 3.9 Can one simulate with it? (new)
+#
+# Charges and pair parameters depend on the structural formula only, so they are computed once
+# per topology and every later energy and force is an analytic pair sum (`Predictor.parametrize`,
+# with an ASE calculator and an OpenMM export). Whether the fitted potential holds a molecule
+# together is a separate question: starting at the GFN2-xTB minimum of test-split molecules, a
+# BFGS optimisation with the trained total-energy model, then Langevin dynamics
+# (`results/metrics/simulation.json`, rule `simulation_stability`).
+
+# %%
+SIM = "results/metrics/simulation.json"
+if Q.has(SIM, "summary.n_molecules"):
+    md(
+        f"Of {Q.q(SIM, 'summary.n_molecules')} test-split molecules, the virialff minimum lies "
+        f"within {Q.q(SIM, 'summary.rmsd_goal_angstrom', 1)} Å (RMSD) of the GFN2-xTB minimum for "
+        f"{Q.q(SIM, 'summary.n_rmsd_goal_met')}; BFGS converged for "
+        f"{Q.q(SIM, 'summary.n_bfgs_converged')} and pulled two atoms closer than 0.5 Å for "
+        f"{Q.q(SIM, 'summary.n_optimisation_collapsed')}. The largest force at the GFN2-xTB "
+        f"minimum is {Q.q(SIM, 'summary.start_max_force_kcal_mol_angstrom_min', 1)}–"
+        f"{Q.q(SIM, 'summary.start_max_force_kcal_mol_angstrom_max', 1)} kcal/mol/Å. In "
+        f"{Q.q(SIM, 'settings.md_time_ps', 1)} ps of Langevin dynamics at "
+        f"{Q.q(SIM, 'settings.temperature_k', 1)} K the largest change of a covalent bond length "
+        f"is {Q.q(SIM, 'summary.md_max_bond_change_angstrom_min', 2)}–"
+        f"{Q.q(SIM, 'summary.md_max_bond_change_angstrom_max', 2)} Å, and "
+        f"{Q.q(SIM, 'summary.n_molecules_with_broken_bonds')} molecules break at least one bond "
+        f"(stretched by more than {Q.q(SIM, 'summary.broken_bond_angstrom', 1)} Å; "
+        f"{Q.q(SIM, 'summary.md_broken_bonds_min')}–{Q.q(SIM, 'summary.md_broken_bonds_max')} "
+        "per molecule). The paper's functional form is fitted to energies at equilibrium "
+        "geometries only; nothing in it makes the bonded-pair curves (Fig. 13) hold a bond at its "
+        "length, and at this data scale they do not. A model that is to drive dynamics needs "
+        "off-equilibrium training data (forces or MD geometries), which the reference set's "
+        "500 K geometries provide."
+    )
+else:
+    md(f"Section 3.9: {NOT_AVAILABLE}: `results/metrics/simulation.json` is missing.")
+
+# %% [markdown]
 # ## 4. Published numbers next to this run
 
 # %%

@@ -309,7 +309,33 @@ rule predicted_parameters:
         "../scripts/run_predicted_parameters.py"
 
 
+rule simulation_stability:
+    """Can one simulate with the trained model? BFGS from the GFN2-xTB minimum and Langevin MD
+    at 300 K on test-split molecules (virialff.evaluate.simulation; paper section 3.9)."""
+    input:
+        model=MODEL_TOTAL,
+        molecules=f"{RESULTS}/dataset/molecules.csv",
+        geometries=expand(f"{RESULTS}/geometries/{{shard}}.sdf", shard=SHARDS),
+    output:
+        metrics=f"{RESULTS}/metrics/simulation.json",
+    log:
+        f"{LOGS}/simulation_stability/simulation_stability.log",
+    benchmark:
+        f"{LOGS}/simulation_stability/simulation_stability.benchmark.tsv"
+    params:
+        simulation=settings("evaluation.simulation"),
+        seed=config["seed"],
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/run_simulation_stability.py"
+
+
 FINAL_TARGETS.extend([
+    rules.simulation_stability.output.metrics,
     rules.charge_ablation.output.metrics,
     rules.make_table01.output.csv,
     rules.make_table01.output.md,

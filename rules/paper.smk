@@ -3,7 +3,8 @@
 # embedded as base64). The inputs are exactly the files the notebook reads, so a changed figure
 # re-runs only that figure's rule and this one.
 
-PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers", "charge_ablation"]
+PAPER_METRICS = ["total", "kinetic", "s66", "base_pairs", "conformers", "charge_ablation",
+                 "simulation"]
 if config["learning_curve"]["enabled"]:
     PAPER_METRICS.append("learning_curve")
 if config["training"]["interactions"]["enabled"]:

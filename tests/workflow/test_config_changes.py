@@ -51,7 +51,7 @@ EXPECTED: dict[str, set[str]] = {
     "run_name": RUN_NAME_RULES,
     "data_scale": RUN_NAME_RULES | {"assemble_dataset"},
     "seed": {"subset", "geometry", "train_embedding", "train_potential", "plot_fig13",
-             "conformer_search", "prepare_dimers", "train_interactions"},
+             "conformer_search", "prepare_dimers", "train_interactions", "simulation_stability"},
     "demo.molecules_csv": SUBSET,
     "qmugs.": set(),  # the demo does not read QMugs
     "reference.": set(),  # nor the reference set
@@ -80,6 +80,7 @@ EXPECTED: dict[str, set[str]] = {
     "evaluation.s66.scf_convergence": {"s66_dft_cp"},
     "evaluation.conformers.": CONFORMERS,
     "evaluation.parameters.": {"predicted_parameters"},
+    "evaluation.simulation.": {"simulation_stability"},
 }
 for _key in ("message_passing_steps", "hidden_width", "atom_head_layers", "atom_head_width",
              "edge_head_layers", "edge_head_width"):

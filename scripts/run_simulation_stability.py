@@ -1,0 +1,44 @@
+"""Snakemake entry point: does the trained model hold molecules together? BFGS and Langevin MD
+on test-split molecules at their GFN2-xTB minima → ``results/metrics/simulation.json`` (rule
+``simulation_stability``; :mod:`virialff.evaluate.simulation`)."""
+
+import json
+
+import torch
+
+from virialff import load_model
+from virialff.data.logs import setup_logging
+from virialff.evaluate.simulation import json_ready, study_molecule, summarize
+from virialff.formats.geometry_sdf import read_geometry_sdf
+from virialff.formats.molecules_csv import read_molecules_csv
+
+log = setup_logging(snakemake.log[0], "virialff.evaluate")
+torch.set_num_threads(1)
+settings = snakemake.params.simulation
+test_ids = [r["molecule_id"] for r in read_molecules_csv(snakemake.input.molecules)
+            if r["split"] == "test"]
+geometries = {}
+for path in snakemake.input.geometries:
+    for record in read_geometry_sdf(path):
+        if not record.error:
+            geometries[record.molecule_id] = record.mol
+chosen = [m for m in test_ids if m in geometries][: settings["n_molecules"]]
+log.info("%d of %d test-split molecules with GFN2-xTB geometries; studying %d",
+         sum(m in geometries for m in test_ids), len(test_ids), len(chosen))
+predictor = load_model(snakemake.input.model, device="cpu")
+rows = []
+for index, molecule_id in enumerate(chosen):
+    row = study_molecule(predictor, molecule_id, geometries[molecule_id], settings,
+                         seed=snakemake.params.seed + index)
+    log.info("%s: BFGS %s after %d steps (%s), RMSD to GFN2-xTB %.3f Å; MD max bond change "
+             "%.3f Å (%s), %d broken%s", molecule_id,
+             "converged" if row["bfgs_converged"] else "not converged", row["bfgs_steps"],
+             row["optimise_error"] or "no error", row["rmsd_to_xtb_angstrom"],
+             row["md_max_bond_change_angstrom"], row["md_worst_bond"], row["md_broken_bonds"],
+             f"; MD stopped: {row['md_error']}" if row["md_error"] else "")
+    rows.append(row)
+payload = {"model": snakemake.input.model, "split": "test", "settings": dict(settings),
+           "seed": snakemake.params.seed, "summary": summarize(rows), "molecules": rows}
+with open(snakemake.output.metrics, "w") as handle:
+    json.dump(json_ready(payload), handle, indent=1)
+    handle.write("\n")
