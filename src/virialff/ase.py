@@ -85,30 +85,36 @@ class VirialFFCalculator(Calculator):
                 f"VirialFFCalculator needs a 'total' energy model, not a '{system.target}' model"
             )
         self.system = system
-        self._periodic: ParametrizedSystem | None = None
+        self._cell_system: ParametrizedSystem | None = None
 
     def _system_for(self, atoms: Atoms) -> ParametrizedSystem:
-        """``self.system``, in the cell of ``atoms`` when it is periodic (kept while the cell
-        stays the same, so the neighbour list is reused)."""
+        """``self.system`` in the cell of ``atoms`` (or without one), kept while the cell stays
+        the same so that the neighbour list is reused."""
         pbc = np.asarray(atoms.pbc, dtype=bool)
         if not pbc.any():
-            return self.system if self.system.box_angstrom is None else self.system.with_box(None)
-        if not pbc.all():
+            if self.system.box_angstrom is None:
+                return self.system
+            edges = None
+        elif not pbc.all():
             raise ValueError(
                 f"{self.system.name}: periodic along "
                 f"{''.join('xyz'[i] for i in np.flatnonzero(pbc))} only; VirialFFCalculator "
                 "needs all three axes periodic or none"
             )
-        if not atoms.cell.orthorhombic:
+        elif not atoms.cell.orthorhombic:
             raise ValueError(
                 f"{self.system.name}: the cell is not orthorhombic (cell parameters "
                 f"{np.round(atoms.cell.cellpar(), 3).tolist()}); only rectangular boxes are "
                 "supported"
             )
-        edges = atoms.cell.lengths()
-        current = self._periodic
-        if current is None or not np.array_equal(current.box_angstrom, edges):
-            self._periodic = current = self.system.with_box(edges)
+        else:
+            edges = atoms.cell.lengths()
+        current = self._cell_system
+        if current is None or (
+            (edges is None) != (current.box_angstrom is None)
+            or (edges is not None and not np.array_equal(current.box_angstrom, edges))
+        ):
+            self._cell_system = current = self.system.with_box(edges)
         return current
 
     def calculate(

@@ -163,7 +163,7 @@ def interaction_model_metrics(
     data_scale: str,
 ) -> tuple[dict, pd.DataFrame]:
     """The metrics dict (module docstring) and the S66 comparison table."""
-    from virialff.evaluate.metrics import _clean
+    from virialff.evaluate.metrics import json_ready
 
     ccsdt = pd.Series({s.system_id: s.reference_kcal_mol for s in s66_systems})
     dft_values, dft_ok, dft_reason = _interaction_values(s66_dft_cp)
@@ -245,7 +245,7 @@ def interaction_model_metrics(
     metrics["goals"] = goals(metrics, published_s66)
     table = s66_comparison_table(s66_systems, s66_reference_predictions, s66_xtb_predictions,
                                  s66_dft_cp)
-    return _clean(metrics), table
+    return json_ready(metrics), table
 
 
 def write_interaction_model_metrics(metrics_path: str | Path, table_path: str | Path,

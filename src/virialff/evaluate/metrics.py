@@ -60,11 +60,12 @@ def method_entry(available: bool, reason: str | None, predicted=None, reference=
     return {"available": bool(available), "reason": reason or None, **stats, **extra}
 
 
-def _clean(value):  # noqa: ANN001, ANN202
+def json_ready(value):  # noqa: ANN001, ANN201
+    """``value`` for strict JSON: NaN/inf → None, NumPy scalars → Python, recursively."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, (np.floating, float)):
         return None if not math.isfinite(float(value)) else float(value)
     if isinstance(value, np.integer):
@@ -88,7 +89,7 @@ def write_metrics(path: Path | str, *, run_name: str, data_scale: str, benchmark
         **({"sign_convention": sign_convention} if sign_convention else {}),
         **extra, "methods": methods,
     }
-    payload = _clean(payload)
+    payload = json_ready(payload)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2) + "\n")

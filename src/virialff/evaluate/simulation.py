@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from virialff.evaluate.metrics import json_ready  # noqa: F401 - re-exported for callers
+
 RMSD_GOAL_ANGSTROM = 0.1
 FMAX_EV_ANGSTROM = 0.01
 MAX_BFGS_STEPS = 2000
@@ -163,14 +165,3 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict:
         "md_broken_bonds_max": max(broken, default=None),
         "n_md_stopped": int(sum(bool(r["md_error"]) for r in rows)),
     }
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` with NaN floats replaced by None (strict JSON)."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    return value

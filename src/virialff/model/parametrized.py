@@ -310,17 +310,19 @@ class ParametrizedSystem:
         self, cutoff_angstrom: float | None, switch_distance_angstrom: float | None = None
     ) -> ParametrizedSystem:
         """The same parameters with another cutoff (``None``: every intermolecular pair)."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
-        fields["cutoff_angstrom"] = cutoff_angstrom
-        fields["switch_distance_angstrom"] = switch_distance_angstrom
-        return ParametrizedSystem(**fields)
+        return self._replaced(
+            cutoff_angstrom=cutoff_angstrom, switch_distance_angstrom=switch_distance_angstrom
+        )
 
     def with_box(self, box_angstrom) -> ParametrizedSystem:  # noqa: ANN001 - array-like or None
         """The same parameters in a periodic orthorhombic cell with edges ``box_angstrom`` [3]
         (Å), or without a cell for ``None``. Every edge must be ≥ 2·cutoff."""
+        return self._replaced(box_angstrom=box_angstrom)
+
+    def _replaced(self, **changes) -> ParametrizedSystem:  # noqa: ANN003 - dataclass fields
+        """A new system with the same parameters and ``changes`` (no neighbour list kept)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
-        fields["box_angstrom"] = box_angstrom
-        return ParametrizedSystem(**fields)
+        return ParametrizedSystem(**{**fields, **changes})
 
     def intermolecular_parameters(self, first: int, second: int) -> np.ndarray:
         """C0..C13 [14] of the non-covalent pair of atoms ``first`` and ``second``."""
