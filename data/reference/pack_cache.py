@@ -53,7 +53,8 @@ def _entries(npz_path: Path, records: dict, program: str) -> list:
     return entries
 
 
-def main() -> None:
+def pack(shards: list[str] | None = None) -> None:
+    """Store the computed shards (``shards``, default every one) that the manifest lacks."""
     config = yaml.safe_load(CONFIG.read_text())
     apply_defaults(config)
     section = config["descriptors"]
@@ -63,7 +64,7 @@ def main() -> None:
     cached = read_manifest(HERE)["shards"]
     for status_path in sorted(work.glob("shard*.status.csv")):
         shard = status_path.name.removesuffix(".status.csv")
-        if shard in cached:
+        if shard in cached or (shards is not None and shard not in shards):
             continue
         records = {r.molecule_id: r for r in
                    read_geometry_sdf(HERE / "geometries" / f"{shard}.sdf.gz")}
@@ -72,13 +73,20 @@ def main() -> None:
             reason, message = check_descriptors(entry)
             if reason:
                 raise SystemExit(f"{shard}: {entry.molecule_id}: {reason}: {message}")
+        # the digest the workflow computes for the setting the shard was computed with
+        gradient = bool(entries) and all(e.has_forces for e in entries)
         digest = shard_input_digest(list(records.values()), section["method"], section["basis"],
-                                    scf, program)
+                                    scf, program, gradient)
         entry = store_shard(HERE, shard, digest, entries,
                             [records[e.molecule_id].positions_angstrom for e in entries],
                             section["method"], section["basis"], status_path,
-                            {"n_geometries": len(records)})
-        print(f"{shard}: {entry['n_ok']} of {len(records)} conformers cached", file=sys.stderr)
+                            {"n_geometries": len(records), "gradient": gradient})
+        print(f"{shard}: {entry['n_ok']} of {len(records)} conformers cached"
+              f"{' with forces' if gradient else ''}", file=sys.stderr)
+
+
+def main() -> None:
+    pack()
 
 
 if __name__ == "__main__":

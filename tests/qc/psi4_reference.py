@@ -3,7 +3,8 @@
 Water, ethanol and methanesulfenyl chloride (CH3SCl: S and Cl) at ωB97X-D/def2-SVP with
 density fitting and the convergence of ``config.yaml`` (e/d_convergence 1e-8), in ONE Psi4
 process through :func:`virialff.qc.psi4_process.run_psi4_jobs`, with K·D computed live by the
-worker and each wavefunction written by ``wfn.to_file`` (``save_wavefunction=True``).
+worker, the analytic gradient and dipole from the same SCF (``gradient=True``), and each
+wavefunction written by ``wfn.to_file`` (``save_wavefunction=True``).
 The run happens on first use and is cached for the test session.
 """
 
@@ -79,6 +80,7 @@ def psi4_reference() -> dict[str, Psi4Result]:
             basis="def2-svp",
             kinetic_descriptors=True,
             save_wavefunction=True,
+            gradient=True,
         )
         for name, (symbols, positions) in REFERENCE_MOLECULES.items()
     ]

@@ -106,3 +106,42 @@ def test_optimize_geometries_returns_each_molecules_relaxed_positions_and_energy
     assert outcome.ok
     assert np.linalg.norm(positions[1] - positions[0]) == pytest.approx(0.712, abs=0.01)
     assert outcome.value_kcal_mol == pytest.approx(outcome.energy_hartree * 627.5094740631)
+
+
+@pytest.mark.psi4
+@needs_psi4
+def test_a_killed_psi4_leaves_its_jobs_resumable_one_by_one(tmp_path):
+    """A signal that kills Psi4 says nothing about the molecules: no job is failed for it, the
+    finished ones stay in the work folder, and a second call runs only the rest."""
+    import dataclasses
+    import json
+    import shutil
+    import stat
+
+    from virialff.qc.psi4_process import Psi4Interrupted
+
+    killer = tmp_path / "psi4-killed-after-one-job"
+    killer.write_text(f"""#!/bin/bash
+{shutil.which("psi4")} "$@" &
+child=$!
+while kill -0 $child 2>/dev/null; do
+  if compgen -G "results/*.json" > /dev/null; then kill -9 $child; kill -9 $$; fi
+  sleep 0.05
+done
+""")
+    killer.chmod(killer.stat().st_mode | stat.S_IEXEC)
+    jobs = [water_job("first"),
+            Psi4Job("second", WATER_SYMBOLS, WATER_ANGSTROM, method="b3lyp", basis="def2-svp")]
+    work = tmp_path / "work"
+    with pytest.raises(Psi4Interrupted, match="killed by signal 9"):
+        run_psi4_jobs(jobs, dataclasses.replace(SETTINGS, executable=str(killer)), work)
+    assert len(list((work / "results").glob("*.json"))) == 1
+    first, second = run_psi4_jobs(jobs, SETTINGS, work)
+    assert first.ok and second.ok
+    rerun = json.loads((work / "jobs.json").read_text())["jobs"]
+    assert [job["job_id"] for job in rerun] == ["second"]
+    # and a third call runs nothing: every result is kept
+    (work / "jobs.json").unlink()
+    assert [r.energy_hartree for r in run_psi4_jobs(jobs, SETTINGS, work)] == [
+        first.energy_hartree, second.energy_hartree]
+    assert not (work / "jobs.json").exists()

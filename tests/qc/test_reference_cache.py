@@ -37,7 +37,7 @@ def cache(tmp_path_factory, geometry_shard, descriptor_shard, config) -> dict:
     section = config["descriptors"]
     records = read_geometry_sdf(geometry_shard["sdf"])
     digest = shard_input_digest(records, section["method"], section["basis"], section,
-                                engine_program(section))
+                                engine_program(section), section["gradient"])
     entries, _ = read_descriptors_npz(descriptor_shard["npz"])
     by_id = {r.molecule_id: r for r in records}
     store_shard(root, "shard00000", digest, entries,
@@ -79,6 +79,38 @@ def test_another_method_basis_or_scf_setting_is_a_miss(cache, geometry_shard, tm
         _run(geometry_shard["sdf"], tmp_path, cache["section"], cache["root"], **change)
 
 
+def test_an_energy_only_shard_serves_a_forces_config_without_forces(cache, geometry_shard,
+                                                                   tmp_path, monkeypatch):
+    """The shards cached before forces existed stay valid: an energy-only config restores them
+    as they are, and a forces config trains on them without forces instead of recomputing."""
+    section = {**cache["section"], "gradient": False}
+    root = tmp_path / "energy-only"
+    entries = load_shard(cache["root"], "shard00000")[0]
+    for entry in entries:
+        entry.forces_kcal_mol_angstrom, entry.dipole_debye = None, None
+    digest = shard_input_digest(cache["records"], section["method"], section["basis"], section,
+                                engine_program(section), False)
+    assert digest != cache["digest"]
+    by_id = {r.molecule_id: r for r in cache["records"]}
+    store_shard(root, "shard00000", digest, entries,
+                [by_id[e.molecule_id].positions_angstrom for e in entries], section["method"],
+                section["basis"], cache["root"] / "descriptors" / "shard00000.status.csv")
+    monkeypatch.setattr(descriptor_stage, "run_psi4_jobs", _no_psi4)
+    for gradient in (False, True):
+        _run(geometry_shard["sdf"], tmp_path, section, root, gradient=gradient)
+        restored, _ = read_descriptors_npz(tmp_path / "d.npz")
+        assert [e.has_forces for e in restored] == [False, False]
+    assert "energy only): restored from cached shard shard00000" in (
+        tmp_path / "d.log").read_text()
+
+
+def test_a_forces_shard_is_not_served_to_an_energy_only_config(cache, geometry_shard, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.setattr(descriptor_stage, "run_psi4_jobs", _no_psi4)
+    with pytest.raises(AssertionError, match="Psi4 was started"):
+        _run(geometry_shard["sdf"], tmp_path, cache["section"], cache["root"], gradient=False)
+
+
 def test_a_moved_atom_is_a_miss(cache, tmp_path, monkeypatch):
     records = cache["records"]
     water = records[0].mol
@@ -89,7 +121,7 @@ def test_a_moved_atom_is_a_miss(cache, tmp_path, monkeypatch):
     section = cache["section"]
     moved = read_geometry_sdf(sdf)
     digest = shard_input_digest(moved, section["method"], section["basis"], section,
-                                engine_program(section))
+                                engine_program(section), section["gradient"])
     assert digest != cache["digest"]
     assert find_shard(cache["root"], digest) is None
     monkeypatch.setattr(descriptor_stage, "run_psi4_jobs", _no_psi4)

@@ -15,6 +15,7 @@ H C N O F S Cl Br P, deduplicated by :func:`virialff.chem.identity.canonical_key
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -470,3 +471,66 @@ def _cached_records(path: str) -> list:
     from virialff.formats.geometry_sdf import read_geometry_sdf
 
     return read_geometry_sdf(path)
+
+
+# --- computing order: new molecules first ----------------------------------------------------
+
+#: A molecule shard ``shardNNNNN`` keeps each molecule's lowest conformer and its 500 K snapshot
+#: (first tier: a new compound, with its curvature); ``shard{NNNNN + offset}`` holds the
+#: further conformers (second tier), computed only after every first tier.
+SECOND_TIER_SHARD_OFFSET = 100
+
+
+def second_tier_shard(shard: str) -> str:
+    """Name of the shard that holds ``shard``'s further conformers (``shard00010`` →
+    ``shard00110``)."""
+    return f"shard{int(shard.removeprefix('shard')) + SECOND_TIER_SHARD_OFFSET:05d}"
+
+
+def is_first_tier(molecule_id: str) -> bool:
+    """True for a molecule's lowest conformer (``_conf00``) and its MD snapshot."""
+    return not molecule_id.rsplit("_", 1)[-1].startswith("conf") or molecule_id.endswith(
+        "_conf00")
+
+
+def split_geometry_shard(folder: str | Path, shard: str) -> tuple[int, int]:
+    """Move the second-tier geometries of ``folder/{shard}.sdf.gz`` into
+    :func:`second_tier_shard`'s SDF and status table (records copied byte for byte; the first
+    shard keeps every molecule's status, failures included). Returns the geometry counts
+    (first tier, second tier); a shard without second-tier geometries is left as it is."""
+    import gzip
+
+    from virialff.formats.status_table import OK, StatusTable, read_status
+
+    folder = Path(folder)
+    text = gzip.decompress((folder / f"{shard}.sdf.gz").read_bytes()).decode()
+    records = [r + "$$$$\n" for r in text.split("$$$$\n") if r.strip()]
+    first = [r for r in records if is_first_tier(r.split("\n", 1)[0].strip())]
+    second = [r for r in records if r not in first]
+    if not second:
+        return len(first), 0
+
+    def write(name: str, chunk: list[str], table: StatusTable) -> None:
+        tmp = folder / f"{name}.sdf.gz.tmp"
+        with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
+                                                    filename="") as handle:
+            handle.write("".join(chunk).encode())
+        table.write(folder / f"{name}.status.csv")
+        tmp.replace(folder / f"{name}.sdf.gz")
+
+    statuses = read_status(folder / f"{shard}.status.csv")
+    groups_second = {r.split("\n", 1)[0].strip().rsplit("_", 1)[0] for r in second}
+    table_second = StatusTable(statuses[0].stage if statuses else "reference_geometry")
+    for status in statuses:
+        if status.status == OK and status.molecule_id in groups_second:
+            n = sum(r.startswith(f"{status.molecule_id}_") for r in second)
+            table_second.ok(status.molecule_id, 0.0, f"{n} xtb_minimum (further conformers)")
+    write(second_tier_shard(shard), second, table_second)
+    table_first = StatusTable(statuses[0].stage if statuses else "reference_geometry")
+    for status in statuses:
+        if status.status == OK and status.molecule_id in groups_second:
+            status = dataclasses.replace(status, message=f"{status.message}; further "
+                                         f"conformers in {second_tier_shard(shard)}")
+        table_first.records.append(status)
+    write(shard, first, table_first)
+    return len(first), len(second)

@@ -19,6 +19,12 @@ Arrays (M molecules, ΣA atoms, ΣB bonds): ``format_version``, ``method``, ``ba
 indices within the molecule, i < j), ``kd_bond_hartree`` [ΣB], ``kd_nonbonded_hartree`` [M],
 ``scf_iterations`` [M], ``wall_s`` [M]. Only converged molecules are stored; failures are in
 the shard's status table.
+
+Version 3 adds, from the same SCF (``descriptors.gradient``): ``has_forces`` [M] bool,
+``forces_kcal_mol_angstrom`` [ΣA, 3] (−∇E, zero rows where ``has_forces`` is false),
+``has_dipole`` [M] bool and ``dipole_debye`` [M, 3] (the SCF density's dipole about the origin
+of the input frame; zero where ``has_dipole`` is false). Version 2 files (energy only) are read
+as molecules without forces or dipole.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: Versions this module reads (older ones carry neither forces nor dipoles).
+READABLE_VERSIONS = (2, 3)
 #: |Σ KD_atom + Σ KD_bond + KD_nonbonded − T| above this (Hartree) breaks the sum rule.
 SUM_RULE_TOLERANCE_HARTREE = 1e-8
 
@@ -50,6 +58,12 @@ class MoleculeDescriptors:
     kd_nonbonded_hartree: float
     scf_iterations: int = -1
     wall_s: float = 0.0
+    forces_kcal_mol_angstrom: np.ndarray | None = None  # [A, 3], −∇E; None: not computed
+    dipole_debye: np.ndarray | None = None  # [3]; None: not computed
+
+    @property
+    def has_forces(self) -> bool:
+        return self.forces_kcal_mol_angstrom is not None
 
     @property
     def n_atoms(self) -> int:
@@ -73,9 +87,12 @@ def from_pair_matrix(molecule_id: str, engine: str, energy_hartree: float,
                      kinetic_hartree: float, atomic_numbers: Sequence[int],
                      kd_atom_hartree: np.ndarray, kd_pair_hartree: np.ndarray,
                      bonds: np.ndarray, scf_iterations: int = -1,
-                     wall_s: float = 0.0) -> MoleculeDescriptors:
+                     wall_s: float = 0.0,
+                     forces_kcal_mol_angstrom: np.ndarray | None = None,
+                     dipole_debye: np.ndarray | None = None) -> MoleculeDescriptors:
     """Descriptors from every pair's KD (``kd_pair_hartree`` [A(A−1)/2] in
-    ``numpy.triu_indices`` order) and the bonds [B, 2] of the molecule's graph."""
+    ``numpy.triu_indices`` order) and the bonds [B, 2] of the molecule's graph; forces
+    [A, 3] (kcal/mol/Å) and the dipole [3] (Debye) when the SCF gave them."""
     n_atoms = len(atomic_numbers)
     bonds = np.sort(np.asarray(bonds, dtype=np.int64).reshape(-1, 2), axis=1)
     kd_pair = np.asarray(kd_pair_hartree, dtype=np.float64)
@@ -89,7 +106,10 @@ def from_pair_matrix(molecule_id: str, engine: str, energy_hartree: float,
         atomic_numbers=np.asarray(atomic_numbers, dtype=np.int64),
         kd_atom_hartree=np.asarray(kd_atom_hartree, dtype=np.float64), bond_index=bonds,
         kd_bond_hartree=kd_bond, kd_nonbonded_hartree=float(kd_pair.sum() - kd_bond.sum()),
-        scf_iterations=int(scf_iterations), wall_s=float(wall_s))
+        scf_iterations=int(scf_iterations), wall_s=float(wall_s),
+        forces_kcal_mol_angstrom=(None if forces_kcal_mol_angstrom is None else
+                                  np.asarray(forces_kcal_mol_angstrom, dtype=np.float64)),
+        dipole_debye=None if dipole_debye is None else np.asarray(dipole_debye, np.float64))
 
 
 def check_descriptors(entry: MoleculeDescriptors) -> tuple[str, str]:
@@ -108,12 +128,19 @@ def check_descriptors(entry: MoleculeDescriptors) -> tuple[str, str]:
                                   or entry.bond_index.max() >= n_atoms
                                   or np.any(entry.bond_index[:, 0] >= entry.bond_index[:, 1])):
         return "bad_descriptors", "bond indices out of range or not i < j"
+    if entry.has_forces and entry.forces_kcal_mol_angstrom.shape != (n_atoms, 3):
+        return "bad_descriptors", (f"forces of shape {entry.forces_kcal_mol_angstrom.shape} "
+                                   f"for {n_atoms} atoms")
+    if entry.dipole_debye is not None and entry.dipole_debye.shape != (3,):
+        return "bad_descriptors", f"dipole of shape {entry.dipole_debye.shape}"
     values = np.concatenate([[entry.energy_hartree, entry.kinetic_hartree,
                               entry.kd_nonbonded_hartree], entry.kd_atom_hartree,
-                             entry.kd_bond_hartree])
+                             entry.kd_bond_hartree,
+                             entry.forces_kcal_mol_angstrom.ravel() if entry.has_forces else [],
+                             entry.dipole_debye if entry.dipole_debye is not None else []])
     if not np.all(np.isfinite(values)):
         return "nan_value", (f"{int(np.sum(~np.isfinite(values)))} non-finite value(s) among "
-                             "E, T and K·D")
+                             "E, T, K·D, forces and dipole")
     residual = entry.sum_rule_residual_hartree
     if not abs(residual) <= SUM_RULE_TOLERANCE_HARTREE:
         return "sum_rule", (f"Σ KD_atom + Σ KD_bond + KD_nonbonded − T = {residual:.3e} Eh "
@@ -155,6 +182,13 @@ def pack_descriptors(entries: Sequence[MoleculeDescriptors], method: str,
                                          dtype=np.float64),
         "scf_iterations": np.array([e.scf_iterations for e in entries], dtype=np.int64),
         "wall_s": np.array([e.wall_s for e in entries], dtype=np.float64),
+        "has_forces": np.array([e.has_forces for e in entries], dtype=bool),
+        "forces_kcal_mol_angstrom": cat(
+            (e.forces_kcal_mol_angstrom if e.has_forces else np.zeros((e.n_atoms, 3))
+             for e in entries), np.float64, (0, 3)).reshape(-1, 3),
+        "has_dipole": np.array([e.dipole_debye is not None for e in entries], dtype=bool),
+        "dipole_debye": np.array([e.dipole_debye if e.dipole_debye is not None else np.zeros(3)
+                                  for e in entries], dtype=np.float64).reshape(-1, 3),
     }
 
 
@@ -163,9 +197,12 @@ def unpack_descriptors(arrays: dict[str, np.ndarray], source: str = "<arrays>",
     """Inverse of :func:`pack_descriptors`; ``ValueError`` naming ``source`` for another
     format version or inconsistent offsets."""
     version = int(arrays["format_version"]) if "format_version" in arrays else 1
-    if version != FORMAT_VERSION:
-        raise ValueError(f"{source}: descriptor format version {version}, expected "
-                         f"{FORMAT_VERSION} (rebuild it with this virialff)")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"{source}: descriptor format version {version}, expected one of "
+                         f"{READABLE_VERSIONS} (rebuild it with this virialff)")
+    has_forces = arrays["has_forces"] if version >= 3 else np.zeros(len(arrays["molecule_id"]),
+                                                                     dtype=bool)
+    has_dipole = arrays["has_dipole"] if version >= 3 else has_forces
     ids = [str(i) for i in arrays["molecule_id"]]
     atom_ptr, bond_ptr = arrays["atom_ptr"], arrays["bond_ptr"]
     if len(atom_ptr) != len(ids) + 1 or len(bond_ptr) != len(ids) + 1 or (
@@ -185,7 +222,12 @@ def unpack_descriptors(arrays: dict[str, np.ndarray], source: str = "<arrays>",
             bond_index=np.asarray(arrays["bond_index"][bonds], dtype=np.int64).reshape(-1, 2),
             kd_bond_hartree=np.asarray(arrays["kd_bond_hartree"][bonds], dtype=np.float64),
             kd_nonbonded_hartree=float(arrays["kd_nonbonded_hartree"][m]),
-            scf_iterations=int(arrays["scf_iterations"][m]), wall_s=float(arrays["wall_s"][m])))
+            scf_iterations=int(arrays["scf_iterations"][m]), wall_s=float(arrays["wall_s"][m]),
+            forces_kcal_mol_angstrom=(
+                np.asarray(arrays["forces_kcal_mol_angstrom"][atoms], dtype=np.float64)
+                if has_forces[m] else None),
+            dipole_debye=(np.asarray(arrays["dipole_debye"][m], dtype=np.float64)
+                          if has_dipole[m] else None)))
     return out
 
 

@@ -53,11 +53,12 @@ class CachedMolecule:
 
 
 def input_digest(molecules: Sequence[CachedMolecule], method: str, basis: str,
-                 scf_settings: Mapping[str, Any], program: str) -> str:
+                 scf_settings: Mapping[str, Any], program: str, gradient: bool = False) -> str:
     """SHA-256 of everything a descriptor shard's result depends on (see module docstring).
 
     ``scf_settings``: the descriptor settings; only :data:`RESULT_SCF_KEYS` enter.
-    ``program``: e.g. ``"psi4 1.3.2"``.
+    ``program``: e.g. ``"psi4 1.3.2"``. ``gradient``: the shard carries forces and dipoles
+    (it enters only when true, so energy-only digests are those of format version 1).
     """
     payload = {
         "method": method.lower(), "basis": basis.lower(), "program": program,
@@ -70,6 +71,8 @@ def input_digest(molecules: Sequence[CachedMolecule], method: str, basis: str,
             for m in molecules
         ],
     }
+    if gradient:
+        payload["gradient"] = True
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

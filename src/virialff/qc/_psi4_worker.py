@@ -90,9 +90,24 @@ def _kinetic_descriptors(wfn):
     return kinetic_energy, kd_atom, kd_pair, n_electrons_density, one_electron
 
 
+def _dipole_debye(wfn):
+    """Total dipole moment [3] (Debye) of the SCF density, from one ``oeprop`` call.
+
+    Psi4 1.3 stores it as the scalar variables ``<TITLE> DIPOLE X/Y/Z`` in Debye; 1.4 and later
+    as the array variable ``<TITLE> DIPOLE`` in e·bohr."""
+    psi4.oeprop(wfn, "DIPOLE", title="VIRIALFF")
+    names = ("VIRIALFF DIPOLE X", "VIRIALFF DIPOLE Y", "VIRIALFF DIPOLE Z")
+    if all(psi4.core.has_variable(name) for name in names):
+        return [float(psi4.variable(name)) for name in names]
+    au_to_debye = 2.541746473
+    return (np.asarray(psi4.variable("VIRIALFF DIPOLE"), dtype=float).ravel()
+            * au_to_debye).tolist()
+
+
 def run_job(job, index, out_dir, settings):
     result = {"job_id": job["job_id"], "index": index, "ok": False, "error_kind": "",
               "error_message": "", "arrays": [], "engine": f"psi4 {psi4.__version__}"}
+    name = job.get("result_name") or str(index)
     start = time.perf_counter()
     try:
         psi4.core.clean()
@@ -120,6 +135,10 @@ def run_job(job, index, out_dir, settings):
             kwargs["bsse_type"] = job["bsse_type"]
             energy = psi4.energy(job["method"], **kwargs)
             wfn = None
+        elif job.get("gradient"):
+            # One SCF gives the energy, the analytic gradient and (below) K·D and the dipole.
+            gradient, wfn = psi4.gradient(job["method"], return_wfn=True, **kwargs)
+            energy = psi4.variable("CURRENT ENERGY")
         else:
             energy, wfn = psi4.energy(job["method"], return_wfn=True, **kwargs)
         energy = float(energy)
@@ -129,6 +148,12 @@ def run_job(job, index, out_dir, settings):
         if "SCF ITERATIONS" in variables:
             result["scf_iterations"] = int(round(variables["SCF ITERATIONS"]))
         arrays = {}
+        if job.get("gradient") and not job.get("optimize") and not job.get("bsse_type"):
+            arrays["gradient_hartree_per_bohr"] = np.asarray(gradient, dtype=float).reshape(-1, 3)
+            if not np.all(np.isfinite(arrays["gradient_hartree_per_bohr"])):
+                result["error_kind"] = "nan_value"
+                raise FloatingPointError("non-finite gradient")
+            result["dipole_debye"] = _dipole_debye(wfn)
         if job.get("kinetic_descriptors") and wfn is not None:
             kinetic, kd_atom, kd_pair, n_el, one_electron = _kinetic_descriptors(wfn)
             n_electrons = int(sum(result["atomic_numbers"])) - int(job.get("charge", 0))
@@ -158,9 +183,9 @@ def run_job(job, index, out_dir, settings):
             result["error_kind"] = "nan_value"
             raise FloatingPointError(f"non-finite energy {energy!r}")
         if job.get("save_wavefunction") and wfn is not None:
-            wfn.to_file(os.path.join(out_dir, f"{index}.wfn"))
+            wfn.to_file(os.path.join(out_dir, f"{name}.wfn"))
         if arrays:
-            np.savez(os.path.join(out_dir, f"{index}.npz"), **arrays)
+            np.savez(os.path.join(out_dir, f"{name}.npz"), **arrays)
             result["arrays"] = sorted(arrays)
         result["ok"] = True
     except Exception as error:  # one job must never end the shard
@@ -174,10 +199,12 @@ def run_job(job, index, out_dir, settings):
         result["wall_s"] = time.perf_counter() - start
         with contextlib.suppress(Exception):
             psi4.core.clean()
-    with open(os.path.join(out_dir, f"{index}.json.tmp"), "w") as handle:
+    # The JSON is written last and atomically: its presence marks a finished job, so a process
+    # killed mid-job leaves that job to be rerun and every earlier one kept.
+    with open(os.path.join(out_dir, f"{name}.json.tmp"), "w") as handle:
         json.dump(result, handle, allow_nan=True)
-    os.replace(os.path.join(out_dir, f"{index}.json.tmp"),
-               os.path.join(out_dir, f"{index}.json"))
+    os.replace(os.path.join(out_dir, f"{name}.json.tmp"),
+               os.path.join(out_dir, f"{name}.json"))
     return result
 
 

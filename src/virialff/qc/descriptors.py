@@ -40,6 +40,7 @@ from virialff.qc.psi4_process import (
     psi4_settings_from_config,
     run_psi4_jobs,
 )
+from virialff.units import BOHR_TO_ANGSTROM, HARTREE_TO_KCAL_MOL
 
 STAGE = "descriptors"
 #: Psi4's read-back geometry must equal the input to this (Å): no reorientation, no reordering.
@@ -135,13 +136,30 @@ def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom:
 
 
 def descriptor_jobs(records: Sequence[GeometryRecord], method: str,
-                    basis: str) -> list[Psi4Job]:
-    """One kinetic-descriptor :class:`Psi4Job` per usable geometry record."""
+                    basis: str, gradient: bool = False) -> list[Psi4Job]:
+    """One kinetic-descriptor :class:`Psi4Job` per usable geometry record (``gradient``: the
+    same SCF also gives forces and the dipole)."""
     return [
         Psi4Job(job_id=r.molecule_id, symbols=r.symbols, positions_angstrom=r.positions_angstrom,
-                method=method, basis=basis, charge=r.charge, kinetic_descriptors=True)
+                method=method, basis=basis, charge=r.charge, kinetic_descriptors=True,
+                gradient=gradient)
         for r in records
     ]
+
+
+def result_forces(result: Psi4Result, n_atoms: int, molecule_id: str) -> np.ndarray | None:
+    """Forces −∇E [A, 3] (kcal/mol/Å) of a result that carries a gradient, else ``None``;
+    ``MoleculeRejected`` for a gradient of the wrong shape or with non-finite values."""
+    gradient = result.arrays.get("gradient_hartree_per_bohr")
+    if gradient is None:
+        return None
+    gradient = np.asarray(gradient, dtype=np.float64)
+    if gradient.shape != (n_atoms, 3):
+        raise MoleculeRejected(molecule_id, "psi4_failed",
+                               f"gradient of shape {gradient.shape} for {n_atoms} atoms", STAGE)
+    if not np.all(np.isfinite(gradient)):
+        raise MoleculeRejected(molecule_id, "nan_value", "non-finite gradient", STAGE)
+    return -gradient * (HARTREE_TO_KCAL_MOL / BOHR_TO_ANGSTROM)
 
 
 def result_descriptors(record: GeometryRecord, result: Psi4Result,
@@ -156,7 +174,8 @@ def result_descriptors(record: GeometryRecord, result: Psi4Result,
         record.molecule_id, result.engine, result.energy_hartree, result.kinetic_hartree,
         [a.GetAtomicNum() for a in record.mol.GetAtoms()], result.arrays["kd_atom_hartree"],
         result.arrays["kd_pair_hartree"], record.bonds, result.scf_iterations or -1,
-        result.wall_s)
+        result.wall_s, result_forces(result, len(record.symbols), record.molecule_id),
+        result.dipole_debye)
     reason, message = check_descriptors(entry)
     if reason:
         raise MoleculeRejected(record.molecule_id, reason, message, STAGE)
@@ -179,14 +198,15 @@ def psi4_program(executable: str) -> str:
 
 
 def shard_input_digest(records: Sequence[GeometryRecord], method: str, basis: str,
-                       scf_options: Mapping[str, Any], program: str) -> str:
+                       scf_options: Mapping[str, Any], program: str,
+                       gradient: bool = False) -> str:
     """:func:`virialff.formats.reference_cache.input_digest` of a geometry shard's usable
     records (unusable records are failures whatever the cache holds)."""
     return input_digest([
         CachedMolecule(r.molecule_id, tuple(a.GetAtomicNum() for a in r.mol.GetAtoms()),
                        r.charge, tuple(tuple(int(v) for v in b) for b in r.bonds),
                        r.positions_angstrom)
-        for r in records if not r.error], method, basis, scf_options, program)
+        for r in records if not r.error], method, basis, scf_options, program, gradient)
 
 
 def restore_from_cache(cache_root: Path | str, digest: str, records: Sequence[GeometryRecord],
@@ -233,7 +253,7 @@ def engine_results(records: Sequence[GeometryRecord], section: Mapping[str, Any]
         energies = [float(r.properties["dft_total_energy_hartree"])
                     if "dft_total_energy_hartree" in r.properties else None for r in records]
         return descriptors_from_wavefunctions(records, paths, energies, basis)
-    jobs = descriptor_jobs(records, method, basis)
+    jobs = descriptor_jobs(records, method, basis, bool(section["gradient"]))
     if section["engine"] == "pyscf":
         from virialff.qc.pyscf_engine import pyscf_settings_from_config, run_pyscf_jobs
 
@@ -285,12 +305,21 @@ def run_descriptor_shard(
     if cache_root is not None and usable and section["source"] == "scf":
         program = engine_program(section)
         scf = {k: section[k] for k in ("scf_type", "e_convergence", "d_convergence")}
-        digest = shard_input_digest(records, method, basis, scf, program)
-        shard = restore_from_cache(cache_root, digest, records, output_npz, output_status, table)
-        if log_path is not None:
-            with open(log_path, "a") as log:
-                log.write(f"# cache {cache_root}: input digest {digest} ({program}): "
-                          + (f"restored from cached shard {shard}\n" if shard else "miss\n"))
+        # With gradients on, a shard cached without them still serves (its molecules train on
+        # energies alone) rather than being computed twice; the other way round never.
+        shard = None
+        for gradient in dict.fromkeys((bool(section["gradient"]), False)):
+            digest = shard_input_digest(records, method, basis, scf, program, gradient)
+            shard = restore_from_cache(cache_root, digest, records, output_npz, output_status,
+                                       table)
+            if log_path is not None:
+                with open(log_path, "a") as log:
+                    log.write(f"# cache {cache_root}: input digest {digest} ({program}, "
+                              f"{'energy and forces' if gradient else 'energy only'}): "
+                              + (f"restored from cached shard {shard}\n" if shard
+                                 else "miss\n"))
+            if shard is not None:
+                break
         if shard is not None:
             table.write(output_status)
             table.append_to_log(log_path)
@@ -307,9 +336,11 @@ def run_descriptor_shard(
             table.rejected(error, result.wall_s)
             continue
         entries.append(entry)
+        forces = (f", |Σ F| = {np.linalg.norm(entry.forces_kcal_mol_angstrom.sum(axis=0)):.1e} "
+                  "kcal/mol/Å" if entry.has_forces else "")
         table.ok(record.molecule_id, result.wall_s,
                  f"T/-E = {entry.kinetic_hartree / -entry.energy_hartree:.4f}, "
-                 f"{entry.scf_iterations} SCF iterations, {entry.engine}")
+                 f"{entry.scf_iterations} SCF iterations, {entry.engine}{forces}")
     write_descriptors_npz(output_npz, entries, method, basis)
     table.write(output_status)
     table.append_to_log(log_path)

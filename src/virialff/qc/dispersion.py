@@ -130,3 +130,29 @@ def chg_dispersion_energy_hartree(
     ``positions_bohr`` [N, 3]; ωB97X-D's "-D" term with the defaults."""
     pairs = chg_pair_energies_hartree(atomic_numbers, positions_bohr, s6, damping_a)
     return float(np.sum(np.triu(pairs, 1)))
+
+
+def chg_dispersion_gradient_hartree_per_bohr(
+    atomic_numbers: np.ndarray,
+    positions_bohr: np.ndarray,
+    s6: float = WB97X_D_S6,
+    damping_a: float = CHG_DAMPING_A,
+) -> np.ndarray:
+    """Analytic gradient [N, 3] (Hartree/Bohr) of :func:`chg_dispersion_energy_hartree`.
+
+    Per pair, with x = (R / R_r)^-12 and f = 1 / (1 + a x):
+    dE/dR = s6 · C6 / R^7 · f · (6 − 12 a x f).
+    """
+    z = np.asarray(atomic_numbers, dtype=int)
+    positions = np.asarray(positions_bohr, dtype=float)
+    pairs = chg_pair_energies_hartree(z, positions, s6, damping_a)  # validates the input
+    c6, r0 = d2_parameters_atomic_units(z)
+    delta = positions[:, None, :] - positions[None, :, :]
+    off_diagonal = ~np.eye(z.size, dtype=bool)
+    r = np.where(off_diagonal, np.linalg.norm(delta, axis=-1), 1.0)
+    x = (r / (r0[:, None] + r0[None, :])) ** -12
+    damping = 1.0 / (1.0 + damping_a * x)
+    # pairs = −s6 C6 f / R^6, so dE/dR = pairs · (−6 + 12 a x f) / R
+    d_energy_d_r = np.where(off_diagonal, pairs * (-6.0 + 12.0 * damping_a * x * damping) / r,
+                            0.0)
+    return np.sum((d_energy_d_r / r)[:, :, None] * delta, axis=1)

@@ -19,6 +19,7 @@ non-converging molecule, and a timeout keeps everything finished before it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -56,6 +57,9 @@ class Psi4Job:
     ``optimize=True`` runs Psi4's geometry optimiser first; ``energy_hartree`` is then the energy
     at the optimised geometry and ``Psi4Result.positions_angstrom`` the optimised positions
     (same atom order and frame: no_reorient, no_com).
+    ``gradient=True`` runs ``psi4.gradient`` instead of ``psi4.energy``: the same SCF then
+    also gives ``Psi4Result.arrays["gradient_hartree_per_bohr"]`` [N, 3] and
+    ``Psi4Result.dipole_debye`` [3] (with ``kinetic_descriptors``, K·D from that wavefunction).
     ``options`` are per-job Psi4 options that override the shared ones.
     """
 
@@ -73,6 +77,7 @@ class Psi4Job:
     kinetic_descriptors: bool = False
     save_wavefunction: bool = False
     optimize: bool = False
+    gradient: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -101,6 +106,7 @@ class Psi4Job:
             "kinetic_descriptors": bool(self.kinetic_descriptors),
             "save_wavefunction": bool(self.save_wavefunction),
             "optimize": bool(self.optimize),
+            "gradient": bool(self.gradient),
             "options": dict(self.options),
         }
 
@@ -145,12 +151,28 @@ class Psi4Result:
     one_electron_residual_hartree: float | None = None
     engine: str = ""
     wavefunction_path: Path | None = None
+    dipole_debye: np.ndarray | None = None
 
     def raise_if_failed(self) -> None:
         """Raise :class:`MoleculeRejected` with the matching reason when the job failed."""
         if not self.ok:
             raise MoleculeRejected(self.job_id, self.error_kind or "psi4_failed",
                                    self.error_message or "psi4 failed")
+
+
+class Psi4Interrupted(RuntimeError):
+    """The Psi4 process was killed by a signal (or never started) before every job ended.
+
+    Not a property of any molecule: the finished jobs' results stay in the work folder, and
+    running the same jobs with the same ``workdir`` again computes only the rest."""
+
+
+def job_result_name(job: Psi4Job, settings: Psi4Settings) -> str:
+    """Name of ``job``'s result files in a work folder: a digest of the job and of the shared
+    options, so a kept result is reused only for exactly the same calculation."""
+    payload = {"job": job.to_json(), "options": settings.options}
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return "job-" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def psi4_settings_from_config(section: Mapping[str, Any]) -> Psi4Settings:
@@ -201,10 +223,13 @@ def run_psi4_jobs(
     """Run ``jobs`` in one Psi4 process; return one :class:`Psi4Result` per job, in order.
 
     ``workdir``: where input, Psi4 output, scratch and per-job results go (kept when given;
-    a temporary folder, deleted afterwards, when ``None``). ``log_path``: Psi4's output file
-    and the process's stdout/stderr are appended there. Never raises for a failed job: a job
-    without a result file (process crash or timeout) comes back ``ok=False`` with
-    ``error_kind="psi4_failed"`` and the tail of Psi4's output.
+    a temporary folder, deleted afterwards, when ``None``). A kept work folder makes the call
+    resumable: a job whose result is already there (same job, same options:
+    :func:`job_result_name`) is not run again. ``log_path``: Psi4's output file and the
+    process's stdout/stderr are appended there. Never raises for a failed job: a job without a
+    result after a crash or timeout comes back ``ok=False`` with ``error_kind="psi4_failed"``
+    and the tail of Psi4's output. Raises :class:`Psi4Interrupted` when the process was killed
+    by a signal, which says nothing about the molecules.
     """
     if not jobs:
         return []
@@ -225,15 +250,31 @@ def _run(jobs: Sequence[Psi4Job], settings: Psi4Settings, work: Path,
     work.mkdir(parents=True, exist_ok=True)
     results_dir = work / "results"
     scratch = work / "scratch"
-    for folder in (results_dir, scratch):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    results_dir.mkdir(exist_ok=True)
+    names = [job_result_name(job, settings) for job in jobs]
+    pending = [(job, name) for job, name in zip(jobs, names, strict=True)
+               if not (results_dir / f"{name}.json").exists()]
+    note, tail = (_run_process(pending, settings, work, results_dir, scratch, log_path)
+                  if pending else ("", ""))
+    return [_read_result(job, name, results_dir, note, tail)
+            for job, name in zip(jobs, names, strict=True)]
+
+
+def _run_process(pending: Sequence[tuple[Psi4Job, str]], settings: Psi4Settings, work: Path,
+                 results_dir: Path, scratch: Path, log_path: Path | str | None
+                 ) -> tuple[str, str]:
+    """Run the ``(job, result name)`` pairs in one Psi4 process; returns what went wrong with
+    the process ("" if nothing) and the tail of its output, for the jobs it did not finish.
+    Those are not stored (a rerun retries them), and :class:`Psi4Interrupted` is raised when
+    a signal killed the process."""
     shutil.copyfile(WORKER_PATH, work / f"{WORKER_MODULE}.py")
     jobs_path = work / "jobs.json"
     payload = {
         "settings": {"memory": settings.memory, "threads": settings.threads,
                      "options": settings.options},
-        "jobs": [job.to_json() for job in jobs],
+        "jobs": [{**job.to_json(), "result_name": name} for job, name in pending],
     }
     jobs_path.write_text(json.dumps(payload, indent=1))
     input_path = work / "input.py"
@@ -274,10 +315,12 @@ def _run(jobs: Sequence[Psi4Job], settings: Psi4Settings, work: Path,
             log.write(stderr)
             log.write("\n# ---- psi4 output.dat ----\n")
             log.write(_tail(output_path, 10**7))
-    return [
-        _read_result(job, index, results_dir, process_note, stderr or _tail(output_path))
-        for index, job in enumerate(jobs)
-    ]
+    unfinished = [name for _, name in pending if not (results_dir / f"{name}.json").exists()]
+    if unfinished and returncode is not None and returncode < 0:
+        raise Psi4Interrupted(
+            f"psi4 process killed by signal {-returncode} with {len(unfinished)} of "
+            f"{len(pending)} jobs unfinished; the finished ones are kept in {results_dir}")
+    return process_note, stderr or _tail(output_path)
 
 
 def _decode(data: bytes | str | None) -> str:
@@ -286,9 +329,9 @@ def _decode(data: bytes | str | None) -> str:
     return data if isinstance(data, str) else data.decode(errors="replace")
 
 
-def _read_result(job: Psi4Job, index: int, results_dir: Path, process_note: str,
+def _read_result(job: Psi4Job, name: str, results_dir: Path, process_note: str,
                  tail: str) -> Psi4Result:
-    path = results_dir / f"{index}.json"
+    path = results_dir / f"{name}.json"
     if not path.exists():
         note = process_note or "psi4 process ended before this job"
         return Psi4Result(
@@ -297,7 +340,7 @@ def _read_result(job: Psi4Job, index: int, results_dir: Path, process_note: str,
         )
     raw = json.loads(path.read_text())
     arrays: dict[str, np.ndarray] = {}
-    npz = results_dir / f"{index}.npz"
+    npz = results_dir / f"{name}.npz"
     if raw.get("arrays") and npz.exists():
         with np.load(npz) as data:
             arrays = {key: data[key] for key in data.files}
@@ -305,7 +348,7 @@ def _read_result(job: Psi4Job, index: int, results_dir: Path, process_note: str,
     error_kind = raw.get("error_kind") or ""
     if error_kind and error_kind not in ERROR_KINDS:
         error_kind = "psi4_failed"
-    wfn_path = results_dir / f"{index}.wfn.npy"
+    wfn_path = results_dir / f"{name}.wfn.npy"
     result = Psi4Result(
         job_id=job.job_id,
         ok=bool(raw.get("ok")),
@@ -324,6 +367,8 @@ def _read_result(job: Psi4Job, index: int, results_dir: Path, process_note: str,
         one_electron_residual_hartree=raw.get("one_electron_residual_hartree"),
         engine=str(raw.get("engine", "")),
         wavefunction_path=wfn_path if wfn_path.exists() else None,
+        dipole_debye=(np.asarray(raw["dipole_debye"], dtype=float)
+                      if raw.get("dipole_debye") is not None else None),
     )
     if result.ok and result.energy_hartree is not None and not math.isfinite(result.energy_hartree):
         result.ok, result.error_kind = False, "nan_value"

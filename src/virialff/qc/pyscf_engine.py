@@ -55,7 +55,11 @@ from typing import Any
 
 import numpy as np
 
-from virialff.qc.dispersion import GRIMME_D2_C6_R0, chg_dispersion_energy_hartree
+from virialff.qc.dispersion import (
+    GRIMME_D2_C6_R0,
+    chg_dispersion_energy_hartree,
+    chg_dispersion_gradient_hartree_per_bohr,
+)
 from virialff.qc.psi4_process import Psi4Job, Psi4Result
 
 #: Psi4 1.3.2's Bohr radius in Å (CODATA 2014); Psi4 converts Å input with it.
@@ -75,6 +79,8 @@ DEVICES = ("cpu", "gpu", "auto")
 #: Same limits as the Psi4 worker.
 SUM_RULE_LIMIT_HARTREE = 1e-8
 ELECTRON_COUNT_LIMIT = 1e-6
+#: e·Bohr → Debye (CODATA 2018).
+DEBYE_PER_E_BOHR = 2.541746473
 
 _INSTALL_HINT = "install the optional extra: pip install 'virialff[pyscf]' (pyscf==2.14.0)"
 _GPU_HINT = "pip install gpu4pyscf-cuda12x cutensor-cu12 (matching the CUDA version)"
@@ -498,6 +504,17 @@ def engine_label(device: str) -> str:
     return f"pyscf {version}"
 
 
+def _gradient_input_frame(mf, atomic_numbers: list[int], oriented_bohr: np.ndarray,  # noqa: ANN001
+                          axes: np.ndarray, dispersion: bool) -> np.ndarray:
+    """∇E [N, 3] (Hartree/Bohr) of a converged SCF ``mf`` plus the CHG dispersion when
+    ``dispersion``, rotated from Psi4's standard orientation back to the input frame."""
+    gradient = _to_numpy(mf.nuc_grad_method().kernel())
+    if dispersion:
+        gradient = gradient + chg_dispersion_gradient_hartree_per_bohr(atomic_numbers,
+                                                                        oriented_bohr)
+    return np.asarray(gradient, dtype=float) @ axes.T
+
+
 def run_pyscf_job(job: Psi4Job, settings: PySCFSettings, device: str = "cpu") -> EngineResult:
     """Run one kinetic-descriptor job with PySCF; never raises for a molecule-level failure.
 
@@ -588,6 +605,16 @@ def run_pyscf_job(job: Psi4Job, settings: PySCFSettings, device: str = "cpu") ->
         result.n_electrons_from_density = float(np.sum(overlap * density))
         result.sum_rule_residual_hartree = float(kd_atom.sum() + kd_pair.sum() - kinetic_energy)
         result.arrays = {"kd_atom_hartree": kd_atom, "kd_pair_hartree": kd_pair}
+        if job.gradient:
+            result.arrays["gradient_hartree_per_bohr"] = _gradient_input_frame(
+                mf, atomic_numbers, oriented, axes, SUPPORTED_METHODS[method][1])
+            # PySCF's dipole is about the oriented frame's origin (the centre of nuclear
+            # charge); about the input frame's origin it gains charge × centre.
+            result.dipole_debye = (_to_numpy(mf.dip_moment(unit="Debye", verbose=0)) @ axes.T
+                                   + job.charge * centre * DEBYE_PER_E_BOHR)
+            if not np.all(np.isfinite(result.arrays["gradient_hartree_per_bohr"])):
+                result.error_kind = "nan_value"
+                raise FloatingPointError("non-finite gradient")
         if not (
             math.isfinite(energy)
             and math.isfinite(kinetic_energy)
