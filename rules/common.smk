@@ -45,6 +45,15 @@ def _source_settings():
     return settings(config["source"])
 
 
+def conformers_per_molecule():
+    """Geometries the subset keeps per molecule: the source's own setting (QMugs conformers;
+    the reference set's geometries, lowest conformer and 500 K snapshot first, None = all);
+    the demo has one geometry per molecule."""
+    if config["source"] in ("qmugs", "reference"):
+        return config[config["source"]]["conformers_per_molecule"]
+    return 1
+
+
 def _subset_inputs(wildcards):
     """Files the subset reads: the demo CSV, QMugs summary.csv, or the reference set's
     molecules and geometry shards."""

@@ -19,9 +19,7 @@ rule subset:
         split=settings("split"),
         sharding=settings("sharding"),
         seed=config["seed"],
-        conformers_per_molecule=(
-            config["qmugs"]["conformers_per_molecule"] if config["source"] == "qmugs" else 1
-        ),
+        conformers_per_molecule=conformers_per_molecule(),
         shards=SHARDS,
     log:
         f"{LOGS}/subset/subset.log",

@@ -382,7 +382,8 @@ def _root(settings: Mapping) -> Path:
 
 def reference_shards(settings: Mapping) -> list[str]:
     """Shards of the reference set a run uses: those with geometries, and with cached DFT
-    when ``only_cached_shards`` (``settings``: the ``reference`` config section)."""
+    when ``only_cached_shards``, limited to ``shards`` when given (``settings``: the
+    ``reference`` config section)."""
     from virialff.formats.reference_cache import read_manifest
 
     root = _root(settings)
@@ -390,6 +391,12 @@ def reference_shards(settings: Mapping) -> list[str]:
     if settings["only_cached_shards"]:
         cached = set(read_manifest(root)["shards"])
         shards = [s for s in shards if s in cached]
+    if settings.get("shards"):
+        missing = sorted(set(settings["shards"]) - set(shards))
+        if missing:
+            raise ValueError(f"reference.shards names {missing}, which {root} does not hold"
+                             + (" with cached DFT" if settings["only_cached_shards"] else ""))
+        shards = [s for s in shards if s in settings["shards"]]
     return shards
 
 

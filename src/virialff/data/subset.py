@@ -149,7 +149,7 @@ def load_candidates(source: str, source_settings: dict[str, Any]) -> dict[str, l
     if source == "reference":
         from virialff.data.reference import reference_candidates
 
-        return reference_candidates(source_settings["root"])
+        return reference_candidates(source_settings)
     from virialff.data.qmugs import SUMMARY_ENERGY_COLUMNS, index_qmugs, qmugs_molecule_id
 
     groups: dict[str, list[Candidate]] = {}
@@ -195,18 +195,19 @@ class SubsetSettings:
     split_counts: dict[str, int] | None
     molecules_per_shard: int
     seed: int
-    conformers_per_molecule: int
+    conformers_per_molecule: int | None  # None: every geometry of a molecule
 
     @classmethod
     def from_sections(cls, filters: dict, subset: dict, split: dict, sharding: dict, seed: int,
-                      conformers_per_molecule: int) -> SubsetSettings:
+                      conformers_per_molecule: int | None) -> SubsetSettings:
         return cls(
             elements=tuple(filters["elements"]), min_heavy_atoms=int(filters["min_heavy_atoms"]),
             max_heavy_atoms=int(filters["max_heavy_atoms"]), n_molecules=subset["n_molecules"],
             split_fractions={s: float(split[s]) for s in SPLITS},
             split_counts=split.get("counts"),
             molecules_per_shard=int(sharding["molecules_per_shard"]), seed=int(seed),
-            conformers_per_molecule=int(conformers_per_molecule),
+            conformers_per_molecule=(None if conformers_per_molecule is None
+                                     else int(conformers_per_molecule)),
         )
 
 
