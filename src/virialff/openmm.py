@@ -48,13 +48,17 @@ _GAUSSIAN_NAMES = [(f"a{k}", f"iw{k}") for k in range(1, 7)]
 
 
 def _pair_energy_expression(parameter: dict[str, str]) -> str:
-    """kJ/mol expression of E_SR + E_LR in r (nm); ``parameter`` maps names to expressions."""
+    """kJ/mol expression of E_SR + E_LR (+ the guards' core when ``parameter`` has ``rc`` and
+    ``kc``) in r (nm); ``parameter`` maps names to expressions."""
     gaussians = " + ".join(
         f"{parameter[a]}*exp(-(rA-{centre!r})^2*{parameter[w]})"
         for (a, w), centre in zip(_GAUSSIAN_NAMES, GAUSSIAN_CENTRES_ANGSTROM, strict=True)
     )
     long_range = f"{parameter['qq']}/rA - {parameter['c6']}/rA^6 + {parameter['c12']}/rA^12"
-    return f"{KJ_PER_KCAL!r}*({gaussians} + {long_range}); rA = r*{1 / NM_PER_ANGSTROM!r}"
+    core = (f" + {parameter['kc']}*step({parameter['rc']}-rA)*({parameter['rc']}-rA)^3"
+            if "rc" in parameter else "")
+    return (f"{KJ_PER_KCAL!r}*({gaussians} + {long_range}{core}); "
+            f"rA = r*{1 / NM_PER_ANGSTROM!r}")
 
 
 def _gaussian_columns(parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,6 +96,8 @@ def to_openmm_system(system: ParametrizedSystem) -> openmm.System:
 
 def _intramolecular_force(system: ParametrizedSystem) -> openmm.CustomBondForce:
     names = ["qq", "c6", "c12"] + [name for pair in _GAUSSIAN_NAMES for name in pair]
+    if system.guards is not None:
+        names += ["rc", "kc"]
     force = openmm.CustomBondForce(_pair_energy_expression({n: n for n in names}))
     for name in names:
         force.addPerBondParameter(name)
@@ -103,9 +109,11 @@ def _intramolecular_force(system: ParametrizedSystem) -> openmm.CustomBondForce:
     c6 = np.where(nonbonded, np.abs(c[:, 0]), 0.0)
     c12 = np.where(nonbonded, np.abs(c[:, 1]), 0.0)
     amplitudes, inverse_widths2 = _gaussian_columns(c)
+    core = list(system.intra_core) if system.guards is not None else []
     columns = np.column_stack(
         [coulomb, c6, c12]
         + [x for k in range(6) for x in (amplitudes[:, k], inverse_widths2[:, k])]
+        + core
     )
     for i, j, row in zip(first.tolist(), second.tolist(), columns.tolist(), strict=True):
         force.addBond(i, j, row)
@@ -117,6 +125,9 @@ def _intermolecular_force(system: ParametrizedSystem) -> openmm.CustomNonbondedF
     table = {"qq": f"{COULOMB_KCAL_MOL_ANGSTROM!r}*q1*q2"}
     table.update({name: f"{name}(type1, type2)" for name in ("c6", "c12")})
     table.update({name: f"{name}(type1, type2)" for pair in _GAUSSIAN_NAMES for name in pair})
+    if system.guards is not None:
+        radius, strength = system.nonbonded_core
+        table.update({"rc": repr(float(radius)), "kc": repr(float(strength))})
     force = openmm.CustomNonbondedForce(_pair_energy_expression(table))
     force.addPerParticleParameter("q")
     force.addPerParticleParameter("type")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from forcefield_support import embedded, stiff_predictor, strong_predictor
+from forcefield_support import ACTIVE_GUARDS, embedded, stiff_predictor, strong_predictor
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -23,9 +23,11 @@ def _single_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture(scope="module")
-def predictor():
-    return strong_predictor()
+@pytest.fixture(scope="module", params=["paper_form", "guarded"])
+def predictor(request):
+    """The paper's functional form, and the same with the guards (bounded parameters and a
+    repulsive core that is active at these geometries): every equality test covers both."""
+    return strong_predictor(ACTIVE_GUARDS if request.param == "guarded" else None)
 
 
 @pytest.fixture(scope="module")

@@ -67,13 +67,29 @@ def benchmark_complex(path: Path) -> Chem.Mol:
     return mol
 
 
-def strong_predictor() -> Predictor:
+#: Guards whose cores reach into ordinary geometries (r_c above the usual bond lengths and
+#: non-bonded distances), so that comparisons exercise the core term in every pair class.
+ACTIVE_GUARDS = {
+    "width_min_angstrom": 0.1, "width_max_angstrom": 1.2, "amplitude_max_kcal_mol": 40.0,
+    "c12_floor_kcal_mol_angstrom12": 500.0,
+    "core_radius_angstrom": [1.25, 1.6, 2.9],
+    "core_strength_kcal_mol_angstrom3": [300.0, 200.0, 5.0],
+}
+
+
+def strong_predictor(guards: dict | None = None) -> Predictor:
     """Untrained float64 predictor whose charges (~0.5 e) and pair parameters are O(1).
 
     A freshly initialised model is nearly flat (charges ~1e-3 e); these outputs make every
-    term of the energy matter in comparisons.
+    term of the energy matter in comparisons. ``guards``: the guards' numbers
+    (:class:`virialff.model.potential.PairGuards`), e.g. :data:`ACTIVE_GUARDS`.
     """
-    predictor = Predictor.untrained("total", seed=3).astype(torch.float64)
+    import copy
+
+    config = copy.deepcopy(SMALL_MODEL_CONFIG)
+    if guards is not None:
+        config["potential"]["guards"] = guards
+    predictor = Predictor.untrained("total", model_config=config, seed=3).astype(torch.float64)
     generator = torch.Generator().manual_seed(5)
     with torch.no_grad():
         for layer in (predictor.model.charge_net[-1], predictor.model.feats_net.rest[-1]):

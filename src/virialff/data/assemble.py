@@ -9,7 +9,10 @@ SMILES, then featurised with :func:`virialff.chem.graph.graph_from_rdkit` and co
 
 - ``energy_kcal_mol`` [M], ``kinetic_kcal_mol`` [M] (molecule targets),
 - ``kd_atom_kcal_mol`` [A] (atom targets),
-- ``kd_bond_kcal_mol`` [B] (bond targets: KD of the bonded pair, on both directed bonds).
+- ``kd_bond_kcal_mol`` [B] (bond targets: KD of the bonded pair, on both directed bonds),
+- ``forces_kcal_mol_angstrom`` [A, 3] with ``has_forces`` [M] (1 where the DFT gave forces,
+  0 where it did not: QMugs wavefunctions, shards cached before forces; their rows are 0),
+  ``dipole_debye`` [M, 3] with ``has_dipole`` [M] likewise.
 
 A molecule whose inputs disagree (elements, atom order, bonds), hold NaN, break the sum rule
 or are missing is recorded as failed in ``results/dataset/dataset.status.csv`` with the reason;
@@ -100,6 +103,12 @@ def build_graph(row: dict[str, str], mol: Any, descriptors: MoleculeDescriptors)
         "kinetic_kcal_mol": np.array([descriptors.kinetic_hartree * HARTREE_TO_KCAL_MOL]),
         "kd_atom_kcal_mol": descriptors.kd_atom_hartree * HARTREE_TO_KCAL_MOL,
         "kd_bond_kcal_mol": np.asarray(kd_bond) * HARTREE_TO_KCAL_MOL,
+        "forces_kcal_mol_angstrom": (descriptors.forces_kcal_mol_angstrom
+                                     if descriptors.has_forces else np.zeros((graph.n_atoms, 3))),
+        "has_forces": np.array([float(descriptors.has_forces)]),
+        "dipole_debye": (descriptors.dipole_debye if descriptors.dipole_debye is not None
+                         else np.zeros(3)).reshape(1, 3),
+        "has_dipole": np.array([float(descriptors.dipole_debye is not None)]),
     }
     return graph
 
@@ -192,6 +201,7 @@ def assemble_dataset(
         "n_failed_here": len(table.failed_ids),
         "n_in_dataset": len(graphs),
         **{f"n_{name}": int(split[name].numel()) for name in SPLITS},
+        "n_with_forces": int(sum(g.targets["has_forces"][0] for g in graphs)),
     }
     log.info("dataset: %s", counts)
     if not graphs:

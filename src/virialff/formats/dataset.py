@@ -6,7 +6,9 @@
   without its atom pairs (:func:`virialff.chem.graph.molecule_pairs` derives them per batch), with
   molecule targets ``energy_kcal_mol``, ``kinetic_kcal_mol``, atom targets
   ``kd_atom_kcal_mol`` and bond targets ``kd_bond_kcal_mol`` (KD of the bonded pair, on both
-  directed bonds); float64, so total energies (~1e5 kcal/mol) keep their precision;
+  directed bonds); since version 3 also atom targets ``forces_kcal_mol_angstrom`` [A, 3] and
+  molecule targets ``has_forces``, ``dipole_debye`` [M, 3] and ``has_dipole`` (0/1: the DFT
+  did or did not give them); float64, so total energies (~1e5 kcal/mol) keep their precision;
 - ``split``: ``train``/``val``/``test`` → LongTensor of molecule indices into ``graphs``;
 - ``format_version`` (:data:`FORMAT_VERSION`), ``elements``, ``units``, ``method``,
   ``basis``, ``data_scale``, ``geometry_kinds`` (molecule id → ``xtb_minimum`` or an
@@ -25,7 +27,7 @@ import torch
 from virialff.chem.graph import GraphBatch
 from virialff.formats.molecules_csv import SPLITS
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def write_dataset(path: str | Path, graphs: GraphBatch, split: Mapping[str, torch.Tensor],

@@ -70,8 +70,11 @@ from virialff.chem.graph import (
 from virialff.errors import MoleculeRejected
 from virialff.model.potential import (
     WIDTH_EPSILON_ANGSTROM2,
+    PairGuards,
+    core_energy_and_derivative,
     linear_energy_kcal_mol,
     long_range_energy_and_derivative,
+    pair_core_class,
     pair_displacements_angstrom,
     pair_forces_kcal_mol_angstrom,
     pair_strain_derivative_kcal_mol,
@@ -233,6 +236,7 @@ class ParametrizedSystem:
     skin_angstrom: float = NEIGHBOUR_SKIN_ANGSTROM
     embedding_tolerance: float = EMBEDDING_TYPE_TOLERANCE
     box_angstrom: np.ndarray | None = None  # [3] orthorhombic cell edges; None: not periodic
+    guards: PairGuards | None = None  # the repulsive core (C is already bounded)
     _neighbours: _NeighbourList | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -269,6 +273,18 @@ class ParametrizedSystem:
         self._type_extent = short_range_extent_angstrom(
             self._type_amplitudes, self._type_widths2, NEGLIGIBLE_SHORT_RANGE_KCAL_MOL
         )
+        # the guards' core: (r_c [P], k_c [P]) of the intramolecular pairs, (r_c, k_c) of pairs
+        # between fragments (the non-bonded class); None without guards
+        self.intra_core = self.nonbonded_core = None
+        if self.guards is not None:
+            hydrogen = np.array([e == "H" for e in self.elements], dtype=np.int64)
+            kind = pair_core_class((self.intra_pair_type > 0).astype(np.int64),
+                                   hydrogen[self.intra_pair_index[0]],
+                                   hydrogen[self.intra_pair_index[1]])
+            radius = np.asarray(self.guards.core_radius_angstrom)
+            strength = np.asarray(self.guards.core_strength_kcal_mol_angstrom3)
+            self.intra_core = (radius[kind], strength[kind])
+            self.nonbonded_core = (radius[2], strength[2])
         self._neighbours = None
 
     def _checked_box(self, box) -> np.ndarray | None:  # noqa: ANN001 - array-like or None
@@ -394,6 +410,10 @@ class ParametrizedSystem:
         )
         energy[near] += e_sr
         de_dr[near] += d_sr
+        if self.intra_core is not None:
+            e_core, d_core = core_energy_and_derivative(r, *self.intra_core)
+            energy += e_core
+            de_dr += d_core
         forces += pair_forces_kcal_mol_angstrom(delta, r, de_dr, index, self.n_atoms)
         if strain is not None:
             strain += pair_strain_derivative_kcal_mol(delta, r, de_dr)
@@ -427,6 +447,10 @@ class ParametrizedSystem:
                 )
                 energy[near] += e_sr
                 de_dr[near] += d_sr
+            if self.nonbonded_core is not None:
+                e_core, d_core = core_energy_and_derivative(r, *self.nonbonded_core)
+                energy += e_core
+                de_dr += d_core
             if self.cutoff_angstrom is not None:
                 switch, d_switch = switching_function(
                     r, self.switch_distance_angstrom, self.cutoff_angstrom
@@ -738,6 +762,7 @@ def parametrize(
         switch_distance_angstrom=switch_distance_angstrom,
         embedding_tolerance=embedding_tolerance,
         box_angstrom=box_angstrom,
+        guards=model.guards,
     )
 
 

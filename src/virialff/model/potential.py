@@ -15,9 +15,19 @@ Lennard-Jones form of C0, C1. The paper's Eq. 27 gives σ = C0/C1, which is dime
 (C0 has units kcal/mol·Å⁶, C1 kcal/mol·Å¹²). Matching ``|C1|/r¹² − |C0|/r⁶`` to
 ``4ε[(σ/r)¹² − (σ/r)⁶]`` gives σ = (C1/C0)^(1/6), ε = C0²/(4·C1) and the minimum at
 r_min = 2^(1/6)·σ, which is what :func:`lennard_jones_parameters` returns.
+
+Guards (beyond the paper; off in the paper-faithful model, see :class:`PairGuards`):
+
+- a repulsive core per pair class (bonded X–H, bonded heavy–heavy, non-bonded),
+  E_core = k_c·(r_c − r)³ for r < r_c, else exactly 0 (continuous to the second derivative);
+- bounded Gaussians, a_k = a_max·tanh(raw/a_max) and w_k = w_min + (w_max − w_min)·σ(raw),
+  and a floor on the r⁻¹² coefficient, |C1| = floor + |raw|
+  (:func:`bounded_pair_parameters`).
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import torch
@@ -30,6 +40,101 @@ N_PAIR_PARAMETERS = 14
 GAUSSIAN_CENTRES_ANGSTROM: tuple[float, ...] = tuple(1.2 + 0.6 * k for k in range(6))
 #: ε of Eq. 22 (Å²), keeps the Gaussian widths away from zero.
 WIDTH_EPSILON_ANGSTROM2 = 1.0e-5
+
+
+#: pair classes of the repulsive core, in the order of :attr:`PairGuards.core_radius_angstrom`.
+CORE_CLASSES: tuple[str, ...] = ("bonded_hydrogen", "bonded_heavy", "nonbonded")
+
+
+@dataclass(frozen=True)
+class PairGuards:
+    """The guards' numbers, written into every guarded model file.
+
+    ``width_min_angstrom``, ``width_max_angstrom``, ``amplitude_max_kcal_mol``: bounds of the
+    Gaussians; ``c12_floor_kcal_mol_angstrom12``: least |C1|; ``core_radius_angstrom`` and
+    ``core_strength_kcal_mol_angstrom3``: r_c and k_c per :data:`CORE_CLASSES`.
+    """
+
+    width_min_angstrom: float
+    width_max_angstrom: float
+    amplitude_max_kcal_mol: float
+    c12_floor_kcal_mol_angstrom12: float
+    core_radius_angstrom: tuple[float, float, float]
+    core_strength_kcal_mol_angstrom3: tuple[float, float, float]
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> PairGuards:
+        """The guards of a model file's ``config["potential"]["guards"]`` (other keys there,
+        such as the distances they were chosen from, are records only)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(float(x) for x in v) if isinstance(v, list | tuple) else float(v)
+                      for k, v in values.items() if k in names})
+
+
+def guards_from_distances(shortest_angstrom: dict[str, float], width_min_angstrom: float,
+                          width_max_angstrom: float, amplitude_max_kcal_mol: float,
+                          core_margin: float, core_wall_kcal_mol: float,
+                          c12_floor_at_shortest_kcal_mol: float) -> PairGuards:
+    """Guards chosen from the shortest distance of each pair class in the training data.
+
+    ``shortest_angstrom``: class (:data:`CORE_CLASSES`) → shortest distance (Å). The core of a
+    class starts at r_c = ``core_margin`` × its shortest distance, so no training energy
+    changes, and reaches ``core_wall_kcal_mol`` at 0.8·r_c: k_c = wall / (0.2·r_c)³. The r⁻¹²
+    floor is the coefficient worth ``c12_floor_at_shortest_kcal_mol`` at the shortest
+    non-bonded distance.
+    """
+    radii = tuple(core_margin * float(shortest_angstrom[c]) for c in CORE_CLASSES)
+    strengths = tuple(core_wall_kcal_mol / (0.2 * r) ** 3 for r in radii)
+    floor = c12_floor_at_shortest_kcal_mol * float(shortest_angstrom["nonbonded"]) ** 12
+    return PairGuards(float(width_min_angstrom), float(width_max_angstrom),
+                      float(amplitude_max_kcal_mol), floor, radii, strengths)
+
+
+def pair_core_class(pair_bonded, hydrogen_first, hydrogen_second):  # noqa: ANN001, ANN201
+    """Index into :data:`CORE_CLASSES` of every pair [P] (NumPy arrays or tensors alike):
+    0 bonded with a hydrogen, 1 bonded heavy–heavy, 2 non-bonded."""
+    with_hydrogen = hydrogen_first | hydrogen_second
+    return 2 - pair_bonded * (1 + with_hydrogen)
+
+
+def bounded_pair_parameters(raw: torch.Tensor, guards: PairGuards | None) -> torch.Tensor:
+    """C [P, 14] from the network's raw output [P, 14]: unchanged without guards, else with
+    amplitudes in (−a_max, a_max), widths in (w_min, w_max) and |C1| ≥ the floor."""
+    if guards is None:
+        return raw
+    a_max = guards.amplitude_max_kcal_mol
+    span = guards.width_max_angstrom - guards.width_min_angstrom
+    out = raw.clone()
+    out[:, 1] = guards.c12_floor_kcal_mol_angstrom12 + raw[:, 1].abs()
+    out[:, 2::2] = a_max * torch.tanh(raw[:, 2::2] / a_max)
+    out[:, 3::2] = guards.width_min_angstrom + span * torch.sigmoid(raw[:, 3::2])
+    return out
+
+
+def raw_width_for(width_angstrom: float, guards: PairGuards | None) -> float:
+    """The raw network output that gives a Gaussian width of ``width_angstrom``."""
+    if guards is None:
+        return width_angstrom
+    fraction = (width_angstrom - guards.width_min_angstrom) / (
+        guards.width_max_angstrom - guards.width_min_angstrom)
+    return float(np.log(fraction / (1.0 - fraction)))
+
+
+def core_energy_kcal_mol(r_angstrom: torch.Tensor, radius_angstrom: torch.Tensor,
+                         strength_kcal_mol_angstrom3: torch.Tensor) -> torch.Tensor:
+    """E_core = k·(r_c − r)³ where r < r_c, else 0; all [P] (Å, Å, kcal/mol/Å³)."""
+    return strength_kcal_mol_angstrom3 * torch.relu(radius_angstrom - r_angstrom) ** 3
+
+
+def core_energy_and_derivative(
+    r_angstrom: np.ndarray, radius_angstrom: np.ndarray, strength_kcal_mol_angstrom3: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy float64 E_core [P] (kcal/mol) and dE_core/dr [P] (kcal/mol/Å)."""
+    depth = np.maximum(radius_angstrom - r_angstrom, 0.0)
+    return strength_kcal_mol_angstrom3 * depth**3, -3.0 * strength_kcal_mol_angstrom3 * depth**2
 
 
 def pair_distances_angstrom(

@@ -26,14 +26,21 @@ import numpy as np
 import torch
 from torch import nn
 
+from virialff.chem.elements import SUPPORTED_ELEMENTS
 from virialff.chem.graph import N_ELEMENTS, N_PAIR_TYPES
 from virialff.model.embedding import MessagePassingEmbedding, mlp
 from virialff.model.potential import (
     N_PAIR_PARAMETERS,
+    PairGuards,
+    bounded_pair_parameters,
+    core_energy_kcal_mol,
     linear_energy_kcal_mol,
     molecule_energy_kcal_mol,
     neutralise_charges,
+    pair_core_class,
+    pair_distances_angstrom,
     pair_energy_kcal_mol,
+    raw_width_for,
 )
 
 TARGETS: tuple[str, ...] = ("total", "kinetic")
@@ -43,6 +50,7 @@ TARGET_KEYS: dict[str, str] = {"total": "energy_kcal_mol", "kinetic": "kinetic_k
 TARGET_SIGNS: dict[str, float] = {"total": 1.0, "kinetic": -1.0}
 #: initial Gaussian width (Å) of the short-range terms.
 INITIAL_WIDTH_ANGSTROM = 0.5
+HYDROGEN_INDEX = SUPPORTED_ELEMENTS.index("H")
 
 
 def fragment_labels(bond_index: torch.Tensor, n_atoms: int) -> torch.Tensor:
@@ -61,14 +69,17 @@ def fragment_labels(bond_index: torch.Tensor, n_atoms: int) -> torch.Tensor:
 class SymmetricPairNet(nn.Module):
     """feats_net: embeddings [A, H], pair_index [2, P], pair_type [P] → C [P, 14].
 
-    Symmetric in (i, j) by construction (see module docstring).
+    Symmetric in (i, j) by construction (see module docstring). With ``guards`` the output is
+    bounded (:func:`virialff.model.potential.bounded_pair_parameters`).
     """
 
     def __init__(
-        self, embedding_width: int, width: int, n_layers: int, n_pair_types: int = N_PAIR_TYPES
+        self, embedding_width: int, width: int, n_layers: int, n_pair_types: int = N_PAIR_TYPES,
+        guards: PairGuards | None = None,
     ) -> None:
         super().__init__()
         self.n_pair_types = n_pair_types
+        self.guards = guards
         self.linear = nn.Linear(embedding_width, width)
         self.bilinear = nn.Linear(embedding_width, width, bias=False)
         self.pair_type = nn.Linear(n_pair_types, width, bias=False)
@@ -77,7 +88,7 @@ class SymmetricPairNet(nn.Module):
         nn.init.normal_(last.weight, std=0.01 / width**0.5)
         with torch.no_grad():
             last.bias.zero_()
-            last.bias[3::2] = INITIAL_WIDTH_ANGSTROM
+            last.bias[3::2] = raw_width_for(INITIAL_WIDTH_ANGSTROM, guards)
 
     def forward(
         self, h: torch.Tensor, pair_index: torch.Tensor, pair_type: torch.Tensor
@@ -87,7 +98,7 @@ class SymmetricPairNet(nn.Module):
         i, j = pair_index
         e = nn.functional.one_hot(pair_type, self.n_pair_types).to(h.dtype)
         z = a[i] + a[j] + b[i] * b[j] + self.pair_type(e)
-        return self.rest(nn.functional.leaky_relu(z))
+        return bounded_pair_parameters(self.rest(nn.functional.leaky_relu(z)), self.guards)
 
 
 class PotentialModel(nn.Module):
@@ -103,6 +114,7 @@ class PotentialModel(nn.Module):
         feats_net_width: int = 256,
         freeze_embedding: bool = True,
         neutral_charges: bool = False,
+        guards: PairGuards | None = None,
     ) -> None:
         super().__init__()
         if target not in TARGETS:
@@ -117,13 +129,28 @@ class PotentialModel(nn.Module):
         self.charge_net = mlp(width, charge_net_width, 1, charge_net_layers)
         nn.init.normal_(self.charge_net[-1].weight, std=0.01 / charge_net_width**0.5)
         nn.init.zeros_(self.charge_net[-1].bias)
-        self.feats_net = SymmetricPairNet(width, feats_net_width, feats_net_layers)
+        self.guards = guards
+        self.feats_net = SymmetricPairNet(width, feats_net_width, feats_net_layers,
+                                          guards=guards)
         # float64: the reference energy is ~1e5 kcal/mol, beyond float32's 0.01 kcal/mol resolution
         self.register_buffer(
             "element_weights_kcal_mol", torch.zeros(N_ELEMENTS, dtype=torch.float64)
         )
         self.register_buffer("bias_kcal_mol", torch.zeros((), dtype=torch.float64))
         self.sign = TARGET_SIGNS[target]
+
+    def core_energy(self, positions: torch.Tensor, batch, bonded: torch.Tensor  # noqa: ANN001
+                    ) -> torch.Tensor:
+        """The guards' repulsive core of every pair of ``batch``, [P] kcal/mol."""
+        hydrogen = batch.element_index == HYDROGEN_INDEX
+        i, j = batch.pair_index
+        kind = pair_core_class(bonded.long(), hydrogen[i].long(), hydrogen[j].long())
+        radius = torch.tensor(self.guards.core_radius_angstrom, dtype=positions.dtype,
+                              device=positions.device)[kind]
+        strength = torch.tensor(self.guards.core_strength_kcal_mol_angstrom3,
+                                dtype=positions.dtype, device=positions.device)[kind]
+        r = pair_distances_angstrom(positions, batch.pair_index)
+        return core_energy_kcal_mol(r, radius, strength)
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
@@ -178,6 +205,8 @@ class PotentialModel(nn.Module):
         charges, params = self.parameters_from_embeddings(h.to(positions.dtype), batch, fragment)
         bonded = batch.pair_type > 0
         pair_energy = pair_energy_kcal_mol(positions, batch.pair_index, bonded, charges, params)
+        if self.guards is not None:
+            pair_energy = pair_energy + self.core_energy(positions, batch, bonded)
         linear = linear_energy_kcal_mol(
             batch.element_counts.to(self.element_weights_kcal_mol.dtype),
             self.element_weights_kcal_mol,
@@ -250,6 +279,7 @@ def build_potential_model(
         feats_net_width=int(pot["feats_net_width"]),
         freeze_embedding=pretrained_embeddings,
         neutral_charges=bool(pot.get("neutral_charges", False)),
+        guards=PairGuards.from_dict(pot["guards"]) if pot.get("guards") else None,
     )
 
 
@@ -262,6 +292,9 @@ def potential_model_from_payload(payload: dict, source: str = "model file") -> P
         model = build_potential_model(
             config, payload["target"], bool(config.get("pretrained_embeddings", True))
         )
+        weight = payload["state_dict"].get("charge_net.0.weight")
+        if weight is not None and weight.dtype == torch.float64:  # the force-trained models
+            model = model.double()
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         cause = " ".join(str(error).split())[:200]

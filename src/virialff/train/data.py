@@ -96,6 +96,17 @@ DEFAULT_SMILES: tuple[str, ...] = (
 )
 
 
+def _synthetic_forces(positions: np.ndarray, first: np.ndarray, second: np.ndarray,
+                      de_dr: np.ndarray) -> np.ndarray:
+    """−∇ of Σ_p E_p(r_p) [A, 3] for pair derivatives ``de_dr`` [P] of pairs (first, second)."""
+    delta = positions[first] - positions[second]
+    scale = (-de_dr / np.linalg.norm(delta, axis=1))[:, None] * delta
+    forces = np.zeros_like(positions)
+    np.add.at(forces, first, scale)
+    np.add.at(forces, second, -scale)
+    return forces
+
+
 def synthetic_molecules(
     n_molecules: int, smiles: tuple[str, ...] = DEFAULT_SMILES, seed: int = 0
 ) -> list:
@@ -142,12 +153,21 @@ def synthetic_dataset(
         first, second = np.triu_indices(len(symbols), 1)
         r = np.linalg.norm(positions[first] - positions[second], axis=1)
         kinetic = kd_atom.sum() + kd_bond.sum() / 2.0
-        energy = -kinetic + float(np.sum(5.0 * (np.exp(-2.0 * (r - 1.5)) - 1.0) ** 2))
+        morse = np.exp(-2.0 * (r - 1.5))
+        energy = -kinetic + float(np.sum(5.0 * (morse - 1.0) ** 2))
+        # F = −∇E: the Morse sum over all pairs, and +30·r per bond from −T (each bond is
+        # listed in both directions, hence the half)
+        forces = _synthetic_forces(positions, first, second, -20.0 * morse * (morse - 1.0))
+        forces += _synthetic_forces(positions, i, j, np.full(i.shape[0], 15.0))
         graph.targets = {
             "energy_kcal_mol": np.array([energy]),
             "kinetic_kcal_mol": np.array([kinetic]),
             "kd_atom_kcal_mol": kd_atom,
             "kd_bond_kcal_mol": kd_bond,
+            "forces_kcal_mol_angstrom": forces,
+            "has_forces": np.array([1.0]),
+            "dipole_debye": np.zeros((1, 3)),
+            "has_dipole": np.array([0.0]),
         }
         graphs.append(graph)
     batch = collate(graphs)

@@ -13,6 +13,7 @@ the log (:func:`virialff.train.loop.run_loop`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from virialff.chem.graph import GraphBatch, select_molecules
 from virialff.formats.model_file import model_payload, read_model_file, write_model_file
 from virialff.model.device import select_device
 from virialff.model.embedding import KineticDecompositionModel
+from virialff.model.potential import guards_from_distances
 from virialff.model.potential_model import (
     EMBEDDING_KEYS,
     POTENTIAL_KEYS,
@@ -117,6 +119,49 @@ def jittered_positions(batch: GraphBatch, noise_angstrom: float,
     return positions + noise_angstrom * jitter.to(positions.device)
 
 
+FORCES_KEY = "forces_kcal_mol_angstrom"
+HAS_FORCES_KEY = "has_forces"
+
+
+def energy_and_force_errors(
+    model: PotentialModel,
+    batch: GraphBatch,
+    positions: torch.Tensor,
+    h: torch.Tensor | None,
+    with_forces: bool,
+    create_graph: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(|Ê − E| [M], force MAE per molecule [M], has_forces [M])`` of a batch.
+
+    The force error of a molecule is the mean over its atoms and components of |F̂ − F|
+    (kcal/mol/Å), F̂ = −∂Ê/∂x by autograd in the model's dtype (float64 for the
+    force-trained models); it is 0 (and ``has_forces`` 0) where the DFT gave no forces, or
+    everywhere when not ``with_forces``. ``create_graph``: keep the graph of F̂ (training).
+    """
+    key = TARGET_KEYS[model.target]
+    if with_forces:  # the leaf in the model's dtype, so F̂ is computed (and kept) in it
+        dtype = next(model.charge_net.parameters()).dtype
+        positions = positions.detach().to(dtype).requires_grad_(True)
+    with torch.enable_grad() if with_forces else contextlib.nullcontext():
+        out = model(batch, positions, h=h, fragment=batch.atom_targets[FRAGMENT_KEY])
+        predicted = out["energy_kcal_mol"]
+        energy_error = (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
+        n = predicted.shape[0]
+        has = batch.molecule_targets.get(HAS_FORCES_KEY)
+        has = (torch.zeros(n, dtype=predicted.dtype, device=predicted.device) if has is None
+               else has.to(predicted.dtype))
+        if not with_forces or not bool(has.any()):
+            return energy_error, torch.zeros_like(energy_error), has * 0
+        (gradient,) = torch.autograd.grad(predicted.sum(), positions, create_graph=create_graph)
+    reference = batch.atom_targets[FORCES_KEY].to(gradient.dtype)
+    per_atom = (-gradient - reference).abs().sum(-1)
+    owner = torch.repeat_interleave(torch.arange(n, device=per_atom.device),
+                                    batch.atom_ptr[1:] - batch.atom_ptr[:-1])
+    sizes = (batch.atom_ptr[1:] - batch.atom_ptr[:-1]).to(per_atom.dtype)
+    force_error = per_atom.new_zeros(n).index_add(0, owner, per_atom) / (3.0 * sizes)
+    return energy_error, force_error * has, has
+
+
 def potential_errors(
     model: PotentialModel,
     data: GraphBatch,
@@ -124,14 +169,17 @@ def potential_errors(
     cache: torch.Tensor | None,
     noise_angstrom: float,
     generator: torch.Generator,
+    force_weight: float = 0.0,
 ) -> Callable[[torch.Tensor, bool], torch.Tensor]:
-    """``errors(indices, training)``: |Ê − E| (kcal/mol) of the molecules ``indices``.
+    """``errors(indices, training)``: |Ê − E| + w_F·(force MAE of the molecule) (kcal/mol)
+    of the molecules ``indices`` (:func:`energy_and_force_errors`; w_F = ``force_weight``,
+    in Å; molecules without DFT forces contribute their energy error only).
 
     ``cache``: frozen embeddings [A_total, hidden] (or None to run the embedding network);
     in training, Gaussian noise of ``noise_angstrom`` (drawn from ``generator``) is added to
-    the coordinates.
+    the coordinates: the forces are compared at the jittered positions, which moves each atom
+    by ~0.005 Å, far less than the force labels' resolution.
     """
-    key = TARGET_KEYS[model.target]
 
     def errors(indices: torch.Tensor, training: bool) -> torch.Tensor:
         batch = _batch(data, indices, device)
@@ -139,11 +187,61 @@ def potential_errors(
         h = None
         if cache is not None:
             h = cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(device)
-        out = model(batch, positions, h=h, fragment=batch.atom_targets[FRAGMENT_KEY])
-        predicted = out["energy_kcal_mol"]
-        return (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
+        energy_error, force_error, _ = energy_and_force_errors(
+            model, batch, positions, h, force_weight > 0, create_graph=training)
+        return energy_error + force_weight * force_error
 
     return errors
+
+
+def energy_and_force_mae(model: PotentialModel, data: GraphBatch, device: torch.device,
+                         cache: torch.Tensor | None, indices: torch.Tensor,
+                         batch_size: int = 256) -> dict[str, float]:
+    """Energy MAE (kcal/mol) over ``indices`` and force MAE (kcal/mol/Å, per component) over
+    those of them with DFT forces; ``n_with_forces`` counts them (force MAE NaN when 0)."""
+    energy_sum = force_sum = atoms_with_forces = 0.0
+    n_with_forces = 0
+    model.eval()
+    for start in range(0, indices.numel(), batch_size):
+        batch = _batch(data, indices[start:start + batch_size], device)
+        h = None
+        if cache is not None:
+            h = cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(device)
+        energy_error, force_error, has = energy_and_force_errors(
+            model, batch, batch.positions_angstrom, h, True, create_graph=False)
+        sizes = (batch.atom_ptr[1:] - batch.atom_ptr[:-1]).to(force_error.dtype)
+        energy_sum += float(energy_error.detach().sum())
+        force_sum += float((force_error.detach() * sizes).sum())
+        atoms_with_forces += float((has * sizes).sum())
+        n_with_forces += int(has.sum())
+    return {"energy_mae_kcal_mol": energy_sum / max(indices.numel(), 1),
+            "force_mae_kcal_mol_angstrom": (force_sum / atoms_with_forces if atoms_with_forces
+                                            else float("nan")),
+            "n": int(indices.numel()), "n_with_forces": n_with_forces}
+
+
+def shortest_class_distances(graphs: GraphBatch, indices: torch.Tensor,
+                             chunk: int = 512) -> dict[str, float]:
+    """Shortest distance (Å) of each pair class (bonded X–H, bonded heavy–heavy, non-bonded)
+    over every pair of the molecules ``indices``: where the guards' cores must stay zero."""
+    from virialff.model.potential import CORE_CLASSES, pair_core_class, pair_distances_angstrom
+    from virialff.model.potential_model import HYDROGEN_INDEX
+
+    shortest = dict.fromkeys(CORE_CLASSES, float("inf"))
+    for start in range(0, indices.numel(), chunk):
+        batch = select_molecules(graphs, indices[start:start + chunk])
+        hydrogen = (batch.element_index == HYDROGEN_INDEX).long()
+        i, j = batch.pair_index
+        kind = pair_core_class((batch.pair_type > 0).long(), hydrogen[i], hydrogen[j])
+        r = pair_distances_angstrom(batch.positions_angstrom.double(), batch.pair_index)
+        for k, name in enumerate(CORE_CLASSES):
+            if bool((kind == k).any()):
+                shortest[name] = min(shortest[name], float(r[kind == k].min()))
+    missing = [name for name, value in shortest.items() if not np.isfinite(value)]
+    if missing:
+        raise ValueError(f"the training molecules have no pair of class {missing}: the guards "
+                         "cannot be placed")
+    return shortest
 
 
 def _require_train(split: dict[str, torch.Tensor]) -> None:
@@ -273,15 +371,96 @@ def train_potential(
     model file) its MPNN is frozen and its embeddings are computed once; without, an MPNN of
     ``embedding_sizes`` (the network keys of ``training.embedding``) is trained from scratch
     together with the heads (the no-pretraining ablation). ``training_compounds`` as in
-    :func:`train_embedding`. Loss: MAE of E = E_lin + sign·Σ E_ij with Gaussian coordinate
-    noise; Adam + StepLR.
+    :func:`train_embedding`. Loss: MAE of E = E_lin + sign·Σ E_ij (+ w_F·force MAE with
+    ``force_weight``) with Gaussian coordinate noise; Adam + StepLR.
+
+    ``settings["force_weight"]`` may be a list (the ``training.forces`` grid): a model is then
+    trained for each w_F and the one with the lowest validation MAE_E + MAE_F is kept; when
+    that w_F is at an end of the grid, the grid is extended past it by the same ratio, at most
+    ``settings["max_grid_extensions"]`` times. With ``settings["guards"]`` the guards of
+    ``settings["guard_settings"]`` (``training.guards``) are placed from the shortest pair
+    distances of the training geometries. Both choices are written into the model file.
     """
-    output_path, history_path = Path(output_path), Path(history_path)
     section = dict(settings)
+    weights = section.get("force_weight", 0.0)
+    if not isinstance(weights, list | tuple):
+        return _train_potential_once(
+            dataset_path, output_path, history_path, target=target, section=section, seed=seed,
+            device=device, embedding_path=embedding_path, embedding_sizes=embedding_sizes,
+            training_compounds=training_compounds, stop_after_epoch=stop_after_epoch,
+            progress=progress)[0]
+    output_path, history_path = Path(output_path), Path(history_path)
+    grid = sorted(float(w) for w in weights)
+    results: dict[float, tuple[list[dict], dict, dict]] = {}
+    extensions = 0
+    while True:
+        for weight in grid:
+            if weight in results:
+                continue
+            name = f"{output_path.stem}.wF{weight:g}"
+            candidate = output_path.with_name(name + output_path.suffix)
+            history, payload, validation = _train_potential_once(
+                dataset_path, candidate, history_path.with_name(name + "_history.csv"),
+                target=target, section={**section, "force_weight": weight}, seed=seed,
+                device=device, embedding_path=embedding_path, embedding_sizes=embedding_sizes,
+                training_compounds=training_compounds, stop_after_epoch=stop_after_epoch,
+                progress=progress, write=False)
+            results[weight] = (history, payload, validation)
+            log.info("w_F = %g Å: validation MAE_E %.4g kcal/mol, MAE_F %.4g kcal/mol/Å",
+                     weight, validation["energy_mae_kcal_mol"],
+                     validation["force_mae_kcal_mol_angstrom"])
+        score = {w: _selection_score(results[w][2]) for w in grid}
+        best = min(grid, key=lambda w: score[w])
+        at_edge = best in (grid[0], grid[-1])
+        if not at_edge or extensions >= int(section.get("max_grid_extensions", 0)):
+            break
+        extensions += 1
+        grid = ([grid[0] ** 2 / grid[1]] + grid) if best == grid[0] else (
+            grid + [grid[-1] ** 2 / grid[-2]])
+        log.info("w_F = %g Å is at the edge of the grid: extending it to %s", best, grid)
+    history, payload, _ = results[best]
+    payload["force_weight_selection"] = {
+        "criterion": "validation MAE_E (kcal/mol) + MAE_F (kcal/mol/Å)",
+        "grid": grid, "chosen": best, "interior": not at_edge,
+        "validation": {f"{w:g}": results[w][2] for w in grid},
+    }
+    if at_edge:
+        log.warning("the chosen w_F = %g Å is still at the edge of the grid %s after %d "
+                    "extensions", best, grid, extensions)
+    write_model_file(output_path, payload)
+    write_history(history_path, history)
+    return history
+
+
+def _selection_score(validation: dict) -> float:
+    force = validation["force_mae_kcal_mol_angstrom"]
+    return validation["energy_mae_kcal_mol"] + (0.0 if np.isnan(force) else force)
+
+
+def _train_potential_once(
+    dataset_path: str | Path,
+    output_path: str | Path,
+    history_path: str | Path,
+    *,
+    target: str,
+    section: dict,
+    seed: int,
+    device: str,
+    embedding_path: str | Path | None,
+    embedding_sizes: Mapping | None,
+    training_compounds: int | None,
+    stop_after_epoch: Callable[[int], None] | None,
+    progress: bool,
+    write: bool = True,
+) -> tuple[list[dict], dict, dict]:
+    """One stage-2 training with a scalar ``force_weight``: ``(history, model payload,
+    validation energy and force MAE)``; writes the model and history when ``write``."""
+    output_path, history_path = Path(output_path), Path(history_path)
     pretrained = embedding_path is not None
     if not pretrained and embedding_sizes is None:
         raise ValueError("a model without pretrained embeddings needs embedding_sizes")
     seed = int(seed)
+    force_weight = float(section.get("force_weight", 0.0))
     dev = _prepare_device(device)
     graphs, split, meta = load_dataset(dataset_path)
     if training_compounds is not None:
@@ -293,6 +472,16 @@ def train_potential(
         "potential": {k: section[k] for k in POTENTIAL_KEYS},
         "pretrained_embeddings": pretrained,
     }
+    train = split["train"]
+    if section.get("guards"):
+        guard = dict(section["guard_settings"])
+        shortest = shortest_class_distances(graphs, train)
+        model_config["potential"]["guards"] = guards_from_distances(
+            shortest, guard["width_min_angstrom"], guard["width_max_angstrom"],
+            guard["amplitude_max_kcal_mol"], guard["core_margin"], guard["core_wall_kcal_mol"],
+            guard["c12_floor_at_shortest_kcal_mol"]).to_dict()
+        model_config["potential"]["guards"]["shortest_training_distance_angstrom"] = shortest
+        log.info("guards from the training geometries: %s", model_config["potential"]["guards"])
     inputs = {"dataset": file_digest(dataset_path)}
     if pretrained:
         stage1 = read_model_file(embedding_path, kind="embedding")["config"]
@@ -301,9 +490,11 @@ def train_potential(
     else:
         model_config["embedding"] = {k: embedding_sizes[k] for k in EMBEDDING_KEYS}
     model = build_potential_model(model_config, target, bool(pretrained))
+    if force_weight > 0:
+        # forces are derivatives of ~1e5 kcal/mol totals: float64 keeps them exact
+        model = model.double()
     if pretrained:
         load_stage1_embedding(model, embedding_path)
-    train = split["train"]
     weights, bias = fit_linear_reference(
         graphs.element_counts[train], graphs.n_fragments[train], graphs.molecule_targets[key][train]
     )
@@ -314,8 +505,8 @@ def train_potential(
     data = _place_dataset(graphs, dev)
     cache = cached_embeddings(model, data, dev) if pretrained else None
     errors = potential_errors(
-        model, data, dev, cache, float(section["coordinate_noise_angstrom"]), generator
-    )
+        model, data, dev, cache, float(section["coordinate_noise_angstrom"]), generator,
+        force_weight)
     optimizer = torch.optim.Adam(model.trainable_parameters(), lr=float(section["learning_rate"]))
     scheduler = torch.optim.lr_scheduler.StepLR(
         optimizer,
@@ -339,6 +530,7 @@ def train_potential(
     )
     history = run_loop(model, optimizer, scheduler, errors, split, loop, generator,
                        stop_after_epoch)
+    validation = energy_and_force_mae(model, data, dev, cache, split["val"])
     full_config = copy.deepcopy(model_config)
     full_config["training"] = dict(section)
     payload = model_payload(
@@ -352,6 +544,10 @@ def train_potential(
         seed=seed,
         name=name,
         final={k: history[-1][k] for k in ("train_loss", "val_loss", "test_loss")},
+        validation=validation,
     )
-    _finish(payload, output_path, history, history_path, loop.checkpoint_path)
-    return history
+    if write:
+        _finish(payload, output_path, history, history_path, loop.checkpoint_path)
+    else:
+        loop.checkpoint_path.unlink(missing_ok=True)
+    return history, payload, validation
