@@ -13,6 +13,12 @@ same geometry.
     python benchmarks/descriptor_engines.py                 # 10, 20 and 40 heavy atoms
     python benchmarks/descriptor_engines.py --quick         # 10 heavy atoms only
     python benchmarks/descriptor_engines.py --heavy-atoms 10 20 --engines psi4 pyscf
+    python benchmarks/descriptor_engines.py --heavy-atoms 10 20 --engines psi4 --gradient
+
+``--gradient`` adds the row ``psi4+gradient``: the same molecule as one ``psi4.gradient`` job
+(SCF, K·D, analytic forces and the dipole from one wavefunction, as the descriptor stage runs
+it with ``descriptors.gradient``), in the same Psi4 process right after the energy job, and its
+``gradient_energy_time_ratio``.
 """
 
 from __future__ import annotations
@@ -92,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--psi4", default="psi4", help="Psi4 executable")
     parser.add_argument("--memory-mb", type=int, default=8000, help="per engine")
     parser.add_argument("--output", type=Path, help="write the measurements as JSON here")
+    parser.add_argument("--gradient", action="store_true",
+                        help="also time the energy + gradient job of the descriptor stage")
     args = parser.parse_args(argv)
     sizes = [10] if args.quick else args.heavy_atoms
 
@@ -124,10 +132,19 @@ def main(argv: list[str] | None = None) -> int:
             )
             start = time.perf_counter()
             before = _children_cpu_s()
+            jobs = [job]
+            if args.gradient:
+                jobs.append(replace(job, job_id=f"h{heavy}-gradient", gradient=True))
             with tempfile.TemporaryDirectory(prefix="virialff-engine-bench-") as tmp:
-                (result,) = run_psi4_jobs([job], settings, workdir=tmp)
+                result, *with_gradient = run_psi4_jobs(jobs, settings, workdir=tmp)
             process_s = time.perf_counter() - start
             results["psi4"] = result
+            if with_gradient:
+                results["psi4+gradient"] = with_gradient[0]
+                cpu_s["psi4+gradient"] = float("nan")  # one process: its CPU time is shared
+                print(f"  psi4+gradient: {with_gradient[0].wall_s:.1f} s per molecule "
+                      f"(ratio {with_gradient[0].wall_s / result.wall_s:.2f}) "
+                      f"{with_gradient[0].error_message[:200]}", flush=True)
             cpu_s["psi4"] = _children_cpu_s() - before
             print(
                 f"  psi4: {result.wall_s:.1f} s per molecule (process {process_s:.1f} s, "
@@ -168,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
                     cpu_s=cpu_s[engine],
                     version=result.engine,
                 )
-                if engine != "psi4" and psi4 is not None and not isinstance(psi4, str) and psi4.ok:
+                if engine == "psi4+gradient" and psi4 is not None and psi4.ok:
+                    row["gradient_energy_time_ratio"] = result.wall_s / psi4.wall_s
+                    row["delta_e_hartree"] = result.energy_hartree - psi4.energy_hartree
+                elif engine != "psi4" and psi4 is not None and not isinstance(psi4, str) and (
+                        psi4.ok):
                     row["delta_e_hartree"] = result.energy_hartree - psi4.energy_hartree
                     row["max_delta_kd_atom_hartree"] = float(
                         np.max(

@@ -309,33 +309,63 @@ rule predicted_parameters:
         "../scripts/run_predicted_parameters.py"
 
 
+#: Every trained total-energy model that the simulation check runs: the paper-faithful one,
+#: the force-trained ones (training.forces) and the interaction-stage one.
+SIMULATED_MODELS = ["total"]
+if config["training"]["forces"]["enabled"]:
+    SIMULATED_MODELS += list(FORCE_MODELS)
+if config["training"]["interactions"]["enabled"]:
+    SIMULATED_MODELS.append(Path(MODEL_INTERACTIONS).stem)
+
+
 rule simulation_stability:
-    """Can one simulate with the trained model? BFGS from the GFN2-xTB minimum and Langevin MD
+    """Can one simulate with a trained model? BFGS from the GFN2-xTB minimum and Langevin MD
     at 300 K on test-split molecules (virialff.evaluate.simulation; paper section 3.9)."""
     input:
-        model=MODEL_TOTAL,
+        model=f"{RESULTS}/models/{{model_name}}.pt",
         molecules=f"{RESULTS}/dataset/molecules.csv",
         geometries=expand(f"{RESULTS}/geometries/{{shard}}.sdf", shard=SHARDS),
     output:
-        metrics=f"{RESULTS}/metrics/simulation.json",
+        metrics=f"{RESULTS}/metrics/simulation/{{model_name,{'|'.join(SIMULATED_MODELS)}}}.json",
     log:
-        f"{LOGS}/simulation_stability/simulation_stability.log",
+        f"{LOGS}/simulation_stability/{{model_name}}.log",
     benchmark:
-        f"{LOGS}/simulation_stability/simulation_stability.benchmark.tsv"
+        f"{LOGS}/simulation_stability/{{model_name}}.benchmark.tsv"
     params:
         simulation=settings("evaluation.simulation"),
         seed=config["seed"],
     resources:
         mem_mb=2000,
-        runtime=30,
+        runtime=60,
     conda:
         "../envs/train.yaml"
     script:
         "../scripts/run_simulation_stability.py"
 
 
+rule simulation_summary:
+    """One table of the simulation check and the test-split errors for every simulated model
+    (results/metrics/simulation.json; results/tables/forces_ablation.{csv,md})."""
+    input:
+        simulations=expand(f"{RESULTS}/metrics/simulation/{{name}}.json", name=SIMULATED_MODELS),
+        metrics=expand(f"{RESULTS}/metrics/{{name}}.json", name=SIMULATED_MODELS),
+    output:
+        summary=f"{RESULTS}/metrics/simulation.json",
+        csv=f"{RESULTS}/tables/forces_ablation.csv",
+        md=f"{RESULTS}/tables/forces_ablation.md",
+    params:
+        models=SIMULATED_MODELS,
+    log:
+        f"{LOGS}/simulation_summary/simulation_summary.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/make_simulation_summary.py"
+
+
 FINAL_TARGETS.extend([
-    rules.simulation_stability.output.metrics,
+    rules.simulation_summary.output.summary,
+    rules.simulation_summary.output.md,
     rules.charge_ablation.output.metrics,
     rules.make_table01.output.csv,
     rules.make_table01.output.md,

@@ -29,6 +29,20 @@ POTENTIAL_MODELS = {
     CHARGE_ABLATION_MODEL: {"target": "total", "pretrained": _PRETRAINED,
                             "overrides": {"neutral_charges": not _NEUTRAL}},
 }
+#: Beyond the paper (training.forces): force-matched total-energy models, without and with
+#: the guards of the functional form; w_F is chosen on validation from the grid.
+FORCE_MODELS = ("total_forces", "total_forces_guards")
+if config["training"]["forces"]["enabled"]:
+    _FORCES = settings("training.forces")
+    for _name in FORCE_MODELS:
+        POTENTIAL_MODELS[_name] = {
+            "target": "total", "pretrained": _PRETRAINED,
+            "overrides": {"force_weight": list(_FORCES["force_weight_grid"]),
+                          "max_grid_extensions": _FORCES["max_grid_extensions"],
+                          "guards": _name.endswith("_guards")},
+        }
+    POTENTIAL_MODELS["total_forces_guards"]["overrides"]["guard_settings"] = settings(
+        "training.guards")
 
 
 wildcard_constraints:

@@ -1,5 +1,5 @@
 """Snakemake entry point: does the trained model hold molecules together? BFGS and Langevin MD
-on test-split molecules at their GFN2-xTB minima → ``results/metrics/simulation.json`` (rule
+on test-split molecules at their GFN2-xTB minima → ``results/metrics/simulation/{model}.json`` (rule
 ``simulation_stability``; :mod:`virialff.evaluate.simulation`)."""
 
 import json
@@ -30,11 +30,12 @@ rows = []
 for index, molecule_id in enumerate(chosen):
     row = study_molecule(predictor, molecule_id, geometries[molecule_id], settings,
                          seed=snakemake.params.seed + index)
-    log.info("%s: BFGS %s after %d steps (%s), RMSD to GFN2-xTB %.3f Å; MD max bond change "
-             "%.3f Å (%s), %d broken%s", molecule_id,
+    log.info("%s: BFGS %s after %d steps (%s), RMSD to GFN2-xTB %.3f Å; %d MD steps, max bond "
+             "change %.3f Å (%s), %d stretched, %d compressed%s", molecule_id,
              "converged" if row["bfgs_converged"] else "not converged", row["bfgs_steps"],
-             row["optimise_error"] or "no error", row["rmsd_to_xtb_angstrom"],
-             row["md_max_bond_change_angstrom"], row["md_worst_bond"], row["md_broken_bonds"],
+             row["optimise_error"] or "no error", row["rmsd_to_xtb_angstrom"], row["md_steps"],
+             row["md_max_bond_change_angstrom"], row["md_worst_bond"],
+             row["md_stretched_bonds"], row["md_compressed_bonds"],
              f"; MD stopped: {row['md_error']}" if row["md_error"] else "")
     rows.append(row)
 payload = {"model": snakemake.input.model, "split": "test", "settings": dict(settings),

@@ -106,7 +106,13 @@ BONDED_PARAMETERS = [0.0, 0.0, -60.0, 0.5] + [0.0, 0.5] * 5
 NON_BONDED_PARAMETERS = [200.0, 2.0e4] + [0.0, 0.5] * 6
 
 
-def stiff_predictor(charge_scale: float = 0.3) -> Predictor:
+#: bonded pairs on the inner slope of a repulsive hill at 1.8 Å and nothing to stop them:
+#: every bond shrinks until two atoms meet (a model that collapses, for the reporting tests).
+COLLAPSING_BONDED_PARAMETERS = [0.0, 0.0, 0.0, 0.5, 300.0, 0.8] + [0.0, 0.5] * 4
+
+
+def stiff_predictor(charge_scale: float = 0.3,
+                    bonded_parameters: list[float] = BONDED_PARAMETERS) -> Predictor:
     """A predictor with a stable, stiff minimum near chemical geometries.
 
     feats_net is set so that its output depends only on the pair type (bonded or not, see
@@ -121,7 +127,8 @@ def stiff_predictor(charge_scale: float = 0.3) -> Predictor:
     predictor = Predictor.untrained("total", model_config=config, seed=1).astype(torch.float64)
     net = predictor.model.feats_net
     width = net.linear.out_features
-    table = torch.tensor([NON_BONDED_PARAMETERS] + [BONDED_PARAMETERS] * 4, dtype=torch.float64)
+    table = torch.tensor([NON_BONDED_PARAMETERS] + [bonded_parameters] * 4,
+                         dtype=torch.float64)
     generator = torch.Generator().manual_seed(2)
     with torch.no_grad():
         net.linear.weight.zero_()

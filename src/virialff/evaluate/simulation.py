@@ -9,8 +9,12 @@ For each molecule, starting at its GFN2-xTB minimum (the geometry of the workflo
    optimal superposition (Kabsch); goal ≤ :data:`RMSD_GOAL_ANGSTROM`;
 2. Langevin dynamics (``md_time_ps`` at ``temperature_k``, ``timestep_fs``, friction
    :data:`FRICTION_PER_FS`) from the virialff minimum (or from the GFN2-xTB minimum when the
-   optimisation failed): the largest change of any covalent bond length; a bond stretched by
-   more than :data:`BROKEN_BOND_ANGSTROM` counts as broken.
+   optimisation failed): the extremes of every covalent bond's length relative to its length
+   at the GFN2-xTB minimum, where the check starts; a bond longer than
+   :data:`STRETCHED_BOND_RATIO` times that counts as stretched (broken), one shorter than
+   :data:`COMPRESSED_BOND_RATIO` times as compressed (collapsed), each reported on its own,
+   for the BFGS minimum and over the MD. ``md_steps`` is the number of steps actually run: a
+   run stopped by the potential's overlap check reports how far it got.
 
 A model that pulls two atoms closer than 0.5 Å is stopped there by the potential's own check;
 the row records the message. Used by the ``simulation_stability`` rule
@@ -28,9 +32,14 @@ import numpy as np
 from virialff.evaluate.metrics import json_ready  # noqa: F401 - re-exported for callers
 
 RMSD_GOAL_ANGSTROM = 0.1
+#: the demo's acceptance bound on the BFGS RMSD (the forces issue: ≤ 0.25 Å for 4 of 5).
+RMSD_THRESHOLD_ANGSTROM = 0.25
 FMAX_EV_ANGSTROM = 0.01
 MAX_BFGS_STEPS = 2000
-BROKEN_BOND_ANGSTROM = 0.5
+#: a bond longer than this times its length at the start of the MD is broken (stretched) ...
+STRETCHED_BOND_RATIO = 1.5
+#: ... and one shorter than this times it has collapsed (compressed).
+COMPRESSED_BOND_RATIO = 0.6
 FRICTION_PER_FS = 0.01
 #: bond lengths are sampled every this many MD steps.
 RECORD_EVERY_STEPS = 10
@@ -85,7 +94,8 @@ def study_molecule(
     timestep_fs = float(settings["timestep_fs"])
     n_steps = int(round(1000.0 * float(settings["md_time_ps"]) / timestep_fs))
     bonds = calculator.system.bond_index
-    rest = np.linalg.norm(minimum[bonds[0]] - minimum[bonds[1]], axis=1)
+    rest = np.linalg.norm(reference[bonds[0]] - reference[bonds[1]], axis=1)
+    at_minimum = np.linalg.norm(minimum[bonds[0]] - minimum[bonds[1]], axis=1) / rest
     thermalize_momenta(atoms, temperature, rng=np.random.default_rng(seed))
     Stationary(atoms)
     ZeroRotation(atoms)
@@ -98,11 +108,14 @@ def study_molecule(
         fixcm=False,
         rng=np.random.default_rng(seed + 1),
     )
-    largest = np.zeros(bonds.shape[1])
+    longest = at_minimum.copy()
+    shortest = at_minimum.copy()
 
     def record() -> None:
-        lengths = np.linalg.norm(atoms.positions[bonds[0]] - atoms.positions[bonds[1]], axis=1)
-        np.maximum(largest, np.abs(lengths - rest), out=largest)
+        ratio = np.linalg.norm(atoms.positions[bonds[0]] - atoms.positions[bonds[1]],
+                               axis=1) / rest
+        np.maximum(longest, ratio, out=longest)
+        np.minimum(shortest, ratio, out=shortest)
 
     dynamics.attach(record, interval=RECORD_EVERY_STEPS)
     t0 = time.perf_counter()
@@ -111,10 +124,12 @@ def study_molecule(
         dynamics.run(n_steps)
     except ValueError as error:  # e.g. atoms collapsing onto each other
         md_error = str(error)
+        record()
     md_s = time.perf_counter() - t0
-    worst = int(np.argmax(largest)) if largest.size else 0
+    change = np.maximum(longest - 1.0, 1.0 - shortest) * rest
+    worst = int(np.argmax(change)) if change.size else 0
     symbols = atoms.get_chemical_symbols()
-    i, j = bonds[:, worst] if largest.size else (0, 0)
+    i, j = bonds[:, worst] if change.size else (0, 0)
     return {
         "molecule": name,
         "n_atoms": len(atoms),
@@ -126,10 +141,17 @@ def study_molecule(
         "optimise_error": optimise_error,
         "rmsd_to_xtb_angstrom": rmsd,
         "rmsd_goal_met": bool(rmsd <= RMSD_GOAL_ANGSTROM and not start_force < FMAX_EV_ANGSTROM),
-        "md_steps": n_steps,
-        "md_max_bond_change_angstrom": float(largest[worst]) if largest.size else 0.0,
-        "md_worst_bond": f"{symbols[i]}{i}-{symbols[j]}{j}" if largest.size else "",
-        "md_broken_bonds": int((largest > BROKEN_BOND_ANGSTROM).sum()),
+        "bfgs_stretched_bonds": int((at_minimum > STRETCHED_BOND_RATIO).sum()),
+        "bfgs_compressed_bonds": int((at_minimum < COMPRESSED_BOND_RATIO).sum()),
+        "md_steps_planned": n_steps,
+        "md_steps": int(dynamics.nsteps),
+        "md_time_ps": float(dynamics.nsteps) * timestep_fs / 1000.0,
+        "md_max_bond_change_angstrom": float(change[worst]) if change.size else 0.0,
+        "md_worst_bond": f"{symbols[i]}{i}-{symbols[j]}{j}" if change.size else "",
+        "md_max_bond_ratio": float(longest.max()) if longest.size else 1.0,
+        "md_min_bond_ratio": float(shortest.min()) if shortest.size else 1.0,
+        "md_stretched_bonds": int((longest > STRETCHED_BOND_RATIO).sum()),
+        "md_compressed_bonds": int((shortest < COMPRESSED_BOND_RATIO).sum()),
         "md_error": md_error,
         "md_s": md_s,
     }
@@ -142,26 +164,106 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict:
         r["rmsd_to_xtb_angstrom"] for r in rows if np.isfinite(r["rmsd_to_xtb_angstrom"])
     ]
     bond_change = [r["md_max_bond_change_angstrom"] for r in rows]
-    broken = [r["md_broken_bonds"] for r in rows]
     return {
         "n_molecules": n,
         "rmsd_goal_angstrom": RMSD_GOAL_ANGSTROM,
         "n_rmsd_goal_met": int(sum(r["rmsd_goal_met"] for r in rows)),
+        "rmsd_threshold_angstrom": RMSD_THRESHOLD_ANGSTROM,
+        "n_rmsd_within_threshold": int(
+            sum(r["rmsd_to_xtb_angstrom"] <= RMSD_THRESHOLD_ANGSTROM for r in rows)),
         "n_flat_at_xtb_minimum": int(sum(r["flat_at_xtb_minimum"] for r in rows)),
         "n_bfgs_converged": int(sum(r["bfgs_converged"] for r in rows)),
         "n_optimisation_collapsed": int(sum(bool(r["optimise_error"]) for r in rows)),
         "rmsd_to_xtb_angstrom_max": max(finite_rmsd) if finite_rmsd else None,
+        "rmsd_to_xtb_angstrom_median": float(np.median(finite_rmsd)) if finite_rmsd else None,
         "start_max_force_kcal_mol_angstrom_min": min(
             (r["start_max_force_kcal_mol_angstrom"] for r in rows), default=None
         ),
         "start_max_force_kcal_mol_angstrom_max": max(
             (r["start_max_force_kcal_mol_angstrom"] for r in rows), default=None
         ),
-        "broken_bond_angstrom": BROKEN_BOND_ANGSTROM,
+        "stretched_bond_ratio": STRETCHED_BOND_RATIO,
+        "compressed_bond_ratio": COMPRESSED_BOND_RATIO,
+        "md_time_ps_min": min((r["md_time_ps"] for r in rows), default=None),
         "md_max_bond_change_angstrom_min": min(bond_change, default=None),
         "md_max_bond_change_angstrom_max": max(bond_change, default=None),
-        "n_molecules_with_broken_bonds": int(sum(b > 0 for b in broken)),
-        "md_broken_bonds_min": min(broken, default=None),
-        "md_broken_bonds_max": max(broken, default=None),
+        "n_molecules_with_stretched_bonds": int(sum(r["md_stretched_bonds"] > 0 for r in rows)),
+        "n_molecules_with_compressed_bonds": int(
+            sum(r["md_compressed_bonds"] > 0 for r in rows)),
+        "n_molecules_with_broken_bonds": int(
+            sum(r["md_stretched_bonds"] + r["md_compressed_bonds"] > 0 for r in rows)),
         "n_md_stopped": int(sum(bool(r["md_error"]) for r in rows)),
     }
+
+
+#: row label of each simulated model in the forces ablation table.
+MODEL_LABELS = {
+    "total": "paper-faithful (energies)",
+    "total_forces": "+ forces",
+    "total_forces_guards": "+ forces + guards",
+    "total_interactions": "stage 3 (interactions)",
+}
+ABLATION_COLUMNS = (
+    "model", "label", "seed", "energy_mae_kcal_mol", "force_mae_kcal_mol_angstrom",
+    "force_weight", "bfgs_rmsd_median_angstrom", "bfgs_rmsd_max_angstrom",
+    "n_rmsd_within_threshold", "n_optimisation_collapsed", "n_md_stretched",
+    "n_md_compressed", "md_time_ps_min", "n_molecules",
+)
+
+
+def ablation_rows(simulations: Mapping[str, Mapping], metrics: Mapping[str, Mapping],
+                  force_weights: Mapping[str, float | None]) -> list[dict]:
+    """One row per model (in the order of ``simulations``): test-split energy and force MAE
+    (``metrics``: the model's ``results/metrics/<name>.json``) and the simulation summary."""
+    rows = []
+    for name, simulation in simulations.items():
+        summary, test = simulation["summary"], metrics[name]
+        rows.append({
+            "model": name, "label": MODEL_LABELS.get(name, name),
+            "seed": simulation.get("seed"),
+            "energy_mae_kcal_mol": test.get("mae_kcal_mol"),
+            "force_mae_kcal_mol_angstrom": test.get("force_mae_kcal_mol_angstrom"),
+            "force_weight": force_weights.get(name),
+            "bfgs_rmsd_median_angstrom": summary.get("rmsd_to_xtb_angstrom_median"),
+            "bfgs_rmsd_max_angstrom": summary.get("rmsd_to_xtb_angstrom_max"),
+            "n_rmsd_within_threshold": summary.get("n_rmsd_within_threshold"),
+            "n_optimisation_collapsed": summary.get("n_optimisation_collapsed"),
+            "n_md_stretched": summary.get("n_molecules_with_stretched_bonds"),
+            "n_md_compressed": summary.get("n_molecules_with_compressed_bonds"),
+            "md_time_ps_min": summary.get("md_time_ps_min"),
+            "n_molecules": summary.get("n_molecules"),
+        })
+    return rows
+
+
+def ablation_markdown(rows: Sequence[Mapping[str, Any]], md_time_ps: float,
+                      temperature_k: float) -> str:
+    """The forces ablation as a Markdown table with its caption."""
+
+    def cell(value: Any, digits: int = 2) -> str:
+        if value is None or (isinstance(value, float) and not np.isfinite(value)):
+            return "–"
+        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+    n = rows[0]["n_molecules"] if rows else 0
+    lines = [
+        f"Forces ablation (one seed each; test split). MAE_E in kcal/mol, MAE_F in kcal/mol/Å "
+        f"per component; BFGS from the GFN2-xTB minimum (RMSD in Å, {n} test molecules); "
+        f"{cell(md_time_ps, 1)} ps of Langevin MD at {cell(temperature_k, 0)} K: molecules with "
+        f"a bond stretched beyond {STRETCHED_BOND_RATIO}× or compressed below "
+        f"{COMPRESSED_BOND_RATIO}× its GFN2-xTB length.",
+        "",
+        f"| model | w_F (Å) | MAE_E | MAE_F | RMSD median | RMSD max | "
+        f"RMSD ≤ {RMSD_THRESHOLD_ANGSTROM} | "
+        "BFGS collapsed | MD stretched | MD compressed | shortest MD (ps) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['label']} | {cell(row['force_weight'], 3)} | "
+            f"{cell(row['energy_mae_kcal_mol'])} | {cell(row['force_mae_kcal_mol_angstrom'])} | "
+            f"{cell(row['bfgs_rmsd_median_angstrom'], 3)} | "
+            f"{cell(row['bfgs_rmsd_max_angstrom'], 3)} | {row['n_rmsd_within_threshold']}/{n} | "
+            f"{row['n_optimisation_collapsed']} | {row['n_md_stretched']} | "
+            f"{row['n_md_compressed']} | {cell(row['md_time_ps_min'], 2)} |")
+    return "\n".join(lines) + "\n"

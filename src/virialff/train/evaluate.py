@@ -15,8 +15,13 @@ import torch
 
 from virialff.formats.model_file import read_model_file
 from virialff.model.potential_model import TARGET_KEYS, potential_model_from_payload
-from virialff.train.data import FRAGMENT_KEY, load_dataset
-from virialff.train.stages import _batch, _place_dataset, select_device
+from virialff.train.data import load_dataset
+from virialff.train.stages import (
+    _batch,
+    _place_dataset,
+    energy_and_force_errors,
+    select_device,
+)
 
 
 def predict_dataset(
@@ -26,7 +31,9 @@ def predict_dataset(
     device: str,
     batch_size: int = 512,
 ) -> tuple[pd.DataFrame, dict]:
-    """Reference and predicted target energies of one split: ``(table, model metadata)``."""
+    """Reference and predicted target energies of one split, and the force MAE of each
+    molecule with DFT forces (NaN without): ``(table, model metadata)``. Forces are
+    −∇Ê by autograd (:func:`virialff.train.stages.energy_and_force_errors`)."""
     payload = read_model_file(model_path, kind="potential")
     dev = select_device(device)
     model = potential_model_from_payload(payload, str(model_path)).to(dev).eval()
@@ -35,12 +42,17 @@ def predict_dataset(
     indices = splits[split]
     key = TARGET_KEYS[model.target]
     data = _place_dataset(graphs, dev)
-    predicted = []
-    with torch.no_grad():
-        for start in range(0, indices.numel(), batch_size):
-            batch = _batch(data, indices[start : start + batch_size], dev)
-            out = model(batch, fragment=batch.atom_targets[FRAGMENT_KEY])
-            predicted.append(out["energy_kcal_mol"].double().cpu())
+    predicted, force_errors = [], []
+    for start in range(0, indices.numel(), batch_size):
+        batch = _batch(data, indices[start : start + batch_size], dev)
+        energy_error, force_error, has = energy_and_force_errors(
+            model, batch, batch.positions_angstrom, None, model.target == "total",
+            create_graph=False)
+        predicted.append((batch.molecule_targets[key].double()
+                          + energy_error.detach().double()).cpu())
+        force_errors.append(torch.where(has > 0, force_error.detach().double(),
+                                        torch.full_like(force_error, float("nan"),
+                                                        dtype=torch.float64)).cpu())
     predicted_np = torch.cat(predicted).numpy() if predicted else np.zeros(0)
     reference = graphs.molecule_targets[key][indices].double().numpy()
     table = pd.DataFrame(
@@ -50,9 +62,23 @@ def predict_dataset(
             "reference_kcal_mol": reference,
             "predicted_kcal_mol": predicted_np,
             "error_kcal_mol": predicted_np - reference,
+            "n_atoms": (graphs.atom_ptr[indices + 1] - graphs.atom_ptr[indices]).numpy(),
+            "force_mae_kcal_mol_angstrom": (torch.cat(force_errors).numpy() if force_errors
+                                            else np.zeros(0)),
         }
     )
     return table, metadata
+
+
+def force_metrics(table: pd.DataFrame) -> dict:
+    """Force MAE (kcal/mol/Å, per Cartesian component, over every atom of the molecules with
+    DFT forces) and how many molecules it covers."""
+    has = table["force_mae_kcal_mol_angstrom"].notna()
+    atoms = table.loc[has, "n_atoms"].to_numpy(dtype=float)
+    errors = table.loc[has, "force_mae_kcal_mol_angstrom"].to_numpy(dtype=float)
+    return {"n_with_forces": int(has.sum()),
+            "force_mae_kcal_mol_angstrom": (float(np.sum(errors * atoms) / atoms.sum())
+                                            if atoms.size else float("nan"))}
 
 
 def error_metrics(errors_kcal_mol: np.ndarray) -> dict:
@@ -90,6 +116,7 @@ def evaluate_model(
         "target": metadata["target"],
         "split": split,
         **error_metrics(table["error_kcal_mol"].to_numpy()),
+        **force_metrics(table),
         "pretrained_embeddings": bool(metadata["config"].get("pretrained_embeddings", True)),
         "model_path": str(model_path),
     }

@@ -131,7 +131,7 @@ def energy_and_force_errors(
     with_forces: bool,
     create_graph: bool,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(|Ê − E| [M], force MAE per molecule [M], has_forces [M])`` of a batch.
+    """``(Ê − E [M], force MAE per molecule [M], has_forces [M])`` of a batch (kcal/mol).
 
     The force error of a molecule is the mean over its atoms and components of |F̂ − F|
     (kcal/mol/Å), F̂ = −∂Ê/∂x by autograd in the model's dtype (float64 for the
@@ -145,7 +145,7 @@ def energy_and_force_errors(
     with torch.enable_grad() if with_forces else contextlib.nullcontext():
         out = model(batch, positions, h=h, fragment=batch.atom_targets[FRAGMENT_KEY])
         predicted = out["energy_kcal_mol"]
-        energy_error = (predicted - batch.molecule_targets[key].to(predicted.dtype)).abs()
+        energy_error = predicted - batch.molecule_targets[key].to(predicted.dtype)
         n = predicted.shape[0]
         has = batch.molecule_targets.get(HAS_FORCES_KEY)
         has = (torch.zeros(n, dtype=predicted.dtype, device=predicted.device) if has is None
@@ -189,7 +189,7 @@ def potential_errors(
             h = cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(device)
         energy_error, force_error, _ = energy_and_force_errors(
             model, batch, positions, h, force_weight > 0, create_graph=training)
-        return energy_error + force_weight * force_error
+        return energy_error.abs() + force_weight * force_error
 
     return errors
 
@@ -210,7 +210,7 @@ def energy_and_force_mae(model: PotentialModel, data: GraphBatch, device: torch.
         energy_error, force_error, has = energy_and_force_errors(
             model, batch, batch.positions_angstrom, h, True, create_graph=False)
         sizes = (batch.atom_ptr[1:] - batch.atom_ptr[:-1]).to(force_error.dtype)
-        energy_sum += float(energy_error.detach().sum())
+        energy_sum += float(energy_error.detach().abs().sum())
         force_sum += float((force_error.detach() * sizes).sum())
         atoms_with_forces += float((has * sizes).sum())
         n_with_forces += int(has.sum())
