@@ -17,11 +17,11 @@ from virialff.formats.descriptors_npz import (
 )
 from virialff.formats.geometry_sdf import read_geometry_sdf, write_geometry_sdf
 from virialff.formats.status_table import read_status
-from virialff.qc.descriptors import (
+from virialff.qc.descriptors import run_descriptor_shard
+from virialff.qc.kd import (
     ONE_ELECTRON_TOLERANCE_HARTREE,
     kd_partition,
     one_electron_tolerance_hartree,
-    run_descriptor_shard,
 )
 
 psi4_and_xtb = [pytest.mark.psi4, pytest.mark.xtb, needs_psi4, needs_xtb]

@@ -22,16 +22,18 @@ from psi4_reference import REFERENCE_MOLECULES, psi4_reference
 from qc_support import needs_psi4
 
 from virialff.qc.descriptors import check_result
+from virialff.qc.psi4_conventions import (
+    psi4_grid_radius,
+    psi4_standard_orientation,
+    treutler_m4_radial_grid,
+)
 from virialff.qc.psi4_process import Psi4Job
 from virialff.qc.pyscf_engine import (
     gpu_unavailable_reason,
     memory_megabytes,
-    psi4_grid_radius,
-    psi4_standard_orientation,
     pyscf_settings_from_config,
     resolve_device,
     run_pyscf_jobs,
-    treutler_m4_radial_grid,
 )
 
 ENERGY_TOLERANCE = 1e-7

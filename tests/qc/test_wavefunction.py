@@ -21,7 +21,8 @@ from qc_support import needs_psi4
 
 from virialff.errors import MoleculeRejected
 from virialff.qc.descriptors import check_result
-from virialff.qc.pyscf_engine import build_molecule, psi4_ao_order
+from virialff.qc.psi4_conventions import psi4_ao_order
+from virialff.qc.pyscf_engine import build_molecule
 from virialff.qc.wavefunction import (
     WavefunctionError,
     descriptors_from_wavefunctions,

@@ -151,3 +151,29 @@ def test_guards_are_placed_below_every_training_distance_of_their_class(trained)
     sub = select_molecules(batch, split["train"]).to(torch.device("cpu"))
     core = predictor.model.core_energy(sub.positions_angstrom.double(), sub, sub.pair_type > 0)
     assert float(core.abs().max()) == 0.0
+
+
+def test_the_simulation_check_runs_on_a_model_the_workflow_trained(trained):
+    """The check of rule simulation_stability on a force-trained, guarded model from
+    train_potential (not a hand-built one): the guards keep every bond above 0.6× its length
+    and the run reports the steps it made."""
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    from virialff.evaluate.simulation import study_molecule
+    from virialff.model.predictor import Predictor
+
+    folder = trained["folder"]
+    config = small_config(embedding={"epochs": 3}, potential={
+        "epochs": 8, "force_weight": 1.0, "guards": True, "guard_settings": GUARDS})
+    potential(trained["dataset"], folder / "simulated.pt", folder / "simulated.csv", config,
+              "total", embedding_path=trained["embedding"])
+    mol = Chem.AddHs(Chem.MolFromSmiles("CCO"))
+    AllChem.EmbedMolecule(mol, randomSeed=5)
+    AllChem.MMFFOptimizeMolecule(mol)
+    row = study_molecule(Predictor.from_file(folder / "simulated.pt"), "ethanol", mol,
+                         {"md_time_ps": 0.5, "temperature_k": 300.0, "timestep_fs": 0.5},
+                         seed=1)
+    assert row["optimise_error"] is None
+    assert row["md_compressed_bonds"] == 0 and row["md_min_bond_ratio"] > 0.6
+    assert row["md_steps"] == row["md_steps_planned"] == 1000

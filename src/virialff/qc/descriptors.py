@@ -1,11 +1,5 @@
-"""Descriptor stage: K·D descriptors from Psi4 for one shard of geometries.
-
-For the converged density D = Dα + Dβ and the AO kinetic-energy matrix K (paper section 2;
-``docs/DESIGN.md``)::
-
-    KD_atom[i]    = Σ_{μ,ν ∈ i} K_μν D_μν
-    KD_pair[i,j]  = Σ_{μ∈i, ν∈j} K_μν D_μν + Σ_{μ∈j, ν∈i} K_μν D_μν      (i < j)
-    T = Tr(D K)   = Σ_i KD_atom[i] + Σ_{i<j} KD_pair[i,j]
+"""Descriptor stage: E, forces and K·D descriptors (:mod:`virialff.qc.kd`) for one shard of
+geometries, from Psi4, PySCF or stored Psi4 wavefunctions, or restored from the cache.
 
 Basis functions map to atoms through Psi4's ``basisset().function_to_center``. All molecules of
 a shard run in ONE Psi4 process (:mod:`virialff.qc.psi4_process`). The shard is written in the
@@ -34,6 +28,12 @@ from virialff.formats.descriptors_npz import (
 from virialff.formats.geometry_sdf import GeometryRecord, read_geometry_sdf
 from virialff.formats.reference_cache import CachedMolecule, find_shard, input_digest, load_shard
 from virialff.formats.status_table import StatusTable, read_status
+from virialff.qc.kd import (
+    GEOMETRY_TOLERANCE_ANGSTROM,
+    ONE_ELECTRON_REFERENCE_D_CONVERGENCE,
+    density_failure,
+    one_electron_tolerance_hartree,
+)
 from virialff.qc.psi4_process import (
     Psi4Job,
     Psi4Result,
@@ -43,55 +43,6 @@ from virialff.qc.psi4_process import (
 from virialff.units import BOHR_TO_ANGSTROM, HARTREE_TO_KCAL_MOL
 
 STAGE = "descriptors"
-#: Psi4's read-back geometry must equal the input to this (Å): no reorientation, no reordering.
-GEOMETRY_TOLERANCE_ANGSTROM = 1e-6
-#: |Tr(D (K + V)) − Psi4's ONE-ELECTRON ENERGY| above this (Hartree) means D and K do not live
-#: in the same basis, or D is not the converged density (seen: 1.3e-7 Eh for water at
-#: d_convergence 1e-8; a basis mismatch gives errors of order 1 Eh).
-ONE_ELECTRON_TOLERANCE_HARTREE = 1e-5
-#: ... or this fraction of |ONE-ELECTRON ENERGY| when larger: Psi4 reports the one-electron
-#: energy of the last SCF iteration's density, so the residual is first order in the final
-#: density change times the core Hamiltonian, which grows with the nuclear charges (seen:
-#: 1.2e-5 Eh for halothane, CF3CHClBr, whose one-electron energy is thousands of Eh).
-ONE_ELECTRON_RELATIVE_TOLERANCE = 1e-8
-#: ... both at this SCF d_convergence; a looser d_convergence loosens them in proportion (seen:
-#: 1.4e-5 to 9.7e-5 Eh for water, methane and ethanol at d_convergence 1e-6).
-ONE_ELECTRON_REFERENCE_D_CONVERGENCE = 1e-8
-#: |Tr(D S) − N_electrons| above this rejects the density.
-ELECTRON_COUNT_TOLERANCE = 1e-6
-
-
-def one_electron_tolerance_hartree(one_electron_energy_hartree: float | None,
-                                   d_convergence: float = ONE_ELECTRON_REFERENCE_D_CONVERGENCE
-                                   ) -> float:
-    """Largest accepted |Tr(D (K + V)) − ONE-ELECTRON ENERGY| (Eh) for a molecule whose SCF
-    one-electron energy is ``one_electron_energy_hartree`` (None: the absolute floor),
-    converged to ``d_convergence`` (Psi4's density convergence; tighter than the reference
-    value does not tighten the check)."""
-    looser = max(1.0, float(d_convergence) / ONE_ELECTRON_REFERENCE_D_CONVERGENCE)
-    if one_electron_energy_hartree is None or not math.isfinite(one_electron_energy_hartree):
-        return ONE_ELECTRON_TOLERANCE_HARTREE * looser
-    return looser * max(ONE_ELECTRON_TOLERANCE_HARTREE,
-                        ONE_ELECTRON_RELATIVE_TOLERANCE * abs(one_electron_energy_hartree))
-
-
-def kd_partition(
-    kinetic: np.ndarray, density: np.ndarray, function_to_atom: Sequence[int], n_atoms: int
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Partition Tr(D K) over atoms and atom pairs (the same formula the Psi4 worker uses).
-
-    ``kinetic``, ``density``: [nbf, nbf] symmetric AO matrices (Hartree; D = Dα + Dβ);
-    ``function_to_atom``: [nbf] atom index of each basis function. Returns ``kd_atom`` [A],
-    ``kd_pair`` [A(A-1)/2] in ``numpy.triu_indices(A, 1)`` order (both orders summed) and T.
-    """
-    centre = np.asarray(function_to_atom, dtype=int)
-    onehot = np.zeros((centre.size, n_atoms))
-    onehot[np.arange(centre.size), centre] = 1.0
-    block = onehot.T @ (np.asarray(kinetic) * np.asarray(density)) @ onehot
-    first, second = np.triu_indices(n_atoms, 1)
-    return np.diag(block).copy(), block[first, second] + block[second, first], float(
-        np.sum(np.asarray(kinetic) * np.asarray(density))
-    )
 
 
 def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom: np.ndarray,
@@ -100,31 +51,24 @@ def check_result(result: Psi4Result, symbols: Sequence[str], positions_angstrom:
     """Reject a Psi4 result that failed, is non-finite, breaks the sum rule or moved atoms
     (``d_convergence``: the SCF density convergence the result was computed with)."""
     result.raise_if_failed()
+    if result.energy_hartree is None or not math.isfinite(result.energy_hartree):
+        raise MoleculeRejected(molecule_id, "nan_value", f"energy {result.energy_hartree}")
+    n_atoms = len(symbols)
     kd_atom = result.arrays.get("kd_atom_hartree")
     kd_pair = result.arrays.get("kd_pair_hartree")
-    values = [result.energy_hartree, result.kinetic_hartree]
-    if kd_atom is None or kd_pair is None or any(v is None for v in values):
-        raise MoleculeRejected(molecule_id, "psi4_failed", "Psi4 returned no K·D descriptors")
-    if not (all(math.isfinite(v) for v in values) and np.all(np.isfinite(kd_atom))
-            and np.all(np.isfinite(kd_pair))):
-        raise MoleculeRejected(molecule_id, "nan_value", "non-finite energy or K·D descriptor")
-    n_atoms = len(symbols)
-    if kd_atom.shape != (n_atoms,) or kd_pair.shape != (n_atoms * (n_atoms - 1) // 2,):
+    if kd_atom is not None and kd_pair is not None and (
+            kd_atom.shape != (n_atoms,) or kd_pair.shape != (n_atoms * (n_atoms - 1) // 2,)):
         raise MoleculeRejected(molecule_id, "psi4_failed",
                                f"descriptor shapes {kd_atom.shape}, {kd_pair.shape} "
                                f"do not match {n_atoms} atoms")
-    one_electron = result.one_electron_residual_hartree
-    tolerance = one_electron_tolerance_hartree(result.variables.get("ONE-ELECTRON ENERGY"),
-                                               d_convergence)
-    if one_electron is None or not abs(one_electron) <= tolerance:
-        raise MoleculeRejected(molecule_id, "psi4_failed",
-                               f"Tr(D (K + V)) − Psi4's one-electron energy = {one_electron} Eh "
-                               f"(tolerance {tolerance:.3g} Eh)")
-    n_electrons = result.n_electrons_from_density
-    expected = sum(ATOMIC_NUMBERS[s] for s in symbols)
-    if n_electrons is None or not abs(n_electrons - expected) <= ELECTRON_COUNT_TOLERANCE:
-        raise MoleculeRejected(molecule_id, "psi4_failed",
-                               f"Tr(D S) = {n_electrons} electrons, expected {expected}")
+    kind, message = density_failure(
+        result.kinetic_hartree, kd_atom, kd_pair, result.n_electrons_from_density,
+        sum(ATOMIC_NUMBERS[s] for s in symbols), result.one_electron_residual_hartree,
+        one_electron_tolerance_hartree(result.variables.get("ONE-ELECTRON ENERGY"),
+                                       d_convergence))
+    if kind:
+        raise MoleculeRejected(molecule_id, "nan_value" if kind == "nan_value" else "psi4_failed",
+                               message)
     expected_z = [ATOMIC_NUMBERS.get(s) for s in symbols]
     if result.atomic_numbers is not None and list(result.atomic_numbers) != expected_z:
         raise MoleculeRejected(molecule_id, "psi4_failed", "Psi4 changed the atom order")
