@@ -6,7 +6,9 @@
 
 BENCH = f"{RESULTS}/benchmarks"
 BENCH_DATA = "data/benchmarks"
-BENCH_METHODS = ["virialff", "gfn2_xtb", "ani1x", "mmff94"]
+from virialff.evaluate.methods import BENCHMARK_METHODS  # noqa: E402
+
+BENCH_METHODS = list(BENCHMARK_METHODS)
 # conda env per method: model inference and TorchANI need torch, GFN2-xTB the xtb program.
 BENCH_METHOD_ENVS = {
     "virialff": "../envs/train.yaml",

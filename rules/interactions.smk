@@ -3,7 +3,7 @@
 # dimers from Psi4's BioFragment Database modules SSI and BBI, then evaluated exactly like the
 # paper-faithful model. S66 and the base pairs stay test sets: no pair of theirs (monomer
 # identity or geometry) enters training, validation or the choice of the loss weight.
-# Library: virialff.data.dimer_databases, virialff.train.interactions,
+# Library: virialff.train.dimer_databases, virialff.train.interactions,
 # virialff.evaluate.interaction_model, virialff.plots.interactions.
 # Needs BENCH, BENCH_DATA, BENCH_METHODS, BENCH_METHOD_ENVS, BUNDLED_XYZ, MODEL_TOTAL,
 # INTERACTION_KEY (rules/benchmarks.smk), _TRAIN_DATASET, _TRAIN_THREADS, _TRAIN_RESOURCES,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate ``data/benchmarks/{s66,base_pairs}/`` from the Psi4 database modules.
 
-Sources (read as text by :mod:`virialff.data.dimer_databases`, the one parser of the Psi4
+Sources (read as text by :mod:`virialff.train.dimer_databases`, the one parser of the Psi4
 database modules; never imported, so no Psi4 Python module is needed):
 
 - ``S66.py``: the 66 dimers of Řezáč, Riley & Hobza, J. Chem. Theory Comput. 7, 2427 (2011),
@@ -35,7 +35,7 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from virialff.data.dimer_databases import (  # noqa: E402 - the one parser of the modules
+from virialff.train.dimer_databases import (  # noqa: E402 - the one parser of the modules
     DEFAULT_DATABASES_DIR,
     Fragment,
     nuclear_repulsion_hartree,

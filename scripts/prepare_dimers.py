@@ -3,13 +3,13 @@
 Reads the Psi4 database modules as text (``params.databases_dir``), perceives every monomer's
 bonds with RDKit, leaves out charged, open-shell and test-set (S66, base pairs) pairs, splits
 by monomer pair and writes ``output.dimers`` and ``output.summary``
-(:func:`virialff.data.dimer_databases.prepare_dimers`).
+(:func:`virialff.train.dimer_databases.prepare_dimers`).
 """
 
 from pathlib import Path
 
-from virialff.data.dimer_databases import prepare_dimers
 from virialff.data.logs import setup_logging
+from virialff.train.dimer_databases import prepare_dimers
 
 snakemake = globals()["snakemake"]
 log = setup_logging(snakemake.log[0], "virialff.data")

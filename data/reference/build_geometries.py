@@ -5,7 +5,7 @@
 For every shard of ``data/reference/molecules.csv`` that has no
 ``data/reference/geometries/{shard}.sdf.gz`` yet: up to 3 conformers per molecule (RDKit ETKDG
 → GFN2-xTB → energy window → RMSD de-duplication) plus, for a fixed 40 % of the molecules, one
-snapshot of a 500 K GFN2-xTB MD run (:func:`virialff.data.reference.reference_geometries`).
+snapshot of a 500 K GFN2-xTB MD run (:func:`virialff.qc.reference_geometries.reference_geometries`).
 Writes the SDF (gzip, no timestamp, so the bytes depend on the content only) and
 ``{shard}.status.csv`` with every molecule, failed ones with their reason.
 """
@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from virialff.config import apply_defaults
-from virialff.data.reference import ReferenceGeometrySettings, reference_geometries
 from virialff.formats.status_table import StatusTable
+from virialff.qc.reference_geometries import ReferenceGeometrySettings, reference_geometries
 from virialff.qc.xtb import xtb_settings_from_config
 
 HERE = Path(__file__).resolve().parent

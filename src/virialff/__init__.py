@@ -10,7 +10,7 @@ Public API:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from virialff.version import __version__
 
 __all__ = ["__version__", "load_model"]
 

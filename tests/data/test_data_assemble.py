@@ -81,9 +81,16 @@ def synthetic_run(demo_config, subset_paths, tmp_path):  # noqa: ANN001, ANN201
     for shard in ("shard00000", "shard00001"):
         ids = [r["molecule_id"] for r in rows if r["shard"] == shard and r["molecule_id"] in mols]
         sdf = write_geometry_sdf(tmp_path / f"{shard}.sdf", [mols[mid] for mid in ids])
+        # the first shard was computed with forces and dipoles, the second without
+        for m in ids:
+            with_forces = shard == "shard00000"
+            desc[m]["forces"] = (rng.normal(size=(desc[m]["n_atoms"], 3)) if with_forces
+                                 else None)
+            desc[m]["dipole"] = rng.normal(size=3) if with_forces else None
         entries = [from_pair_matrix(m, "psi4 test", desc[m]["energy"], desc[m]["kinetic"],
                                     desc[m]["numbers"], desc[m]["kd_atom"], desc[m]["kd_pair"],
-                                    desc[m]["bonds"], 12, 1.0) for m in ids]
+                                    desc[m]["bonds"], 12, 1.0, desc[m]["forces"],
+                                    desc[m]["dipole"]) for m in ids]
         npz = write_descriptors_npz(tmp_path / f"{shard}.npz", entries, "wb97x-d", "def2-svp")
         files["geometry_sdfs"].append(sdf)
         files["descriptor_npzs"].append(npz)
@@ -113,8 +120,9 @@ def test_dataset_pt_format_and_targets(synthetic_run):
     assert {"graphs", "split", "elements", "data_scale", "format_version"} <= set(data)
     batch = GraphBatch.from_state_dict(data["graphs"])
     assert sorted(batch.molecule_ids) == sorted(GOOD)
-    assert set(batch.molecule_targets) == {"energy_kcal_mol", "kinetic_kcal_mol"}
-    assert set(batch.atom_targets) == {"kd_atom_kcal_mol"}
+    assert set(batch.molecule_targets) == {"energy_kcal_mol", "kinetic_kcal_mol", "has_forces",
+                                           "dipole_debye", "has_dipole"}
+    assert set(batch.atom_targets) == {"kd_atom_kcal_mol", "forces_kcal_mol_angstrom"}
     assert set(batch.bond_targets) == {"kd_bond_kcal_mol"}
     for m, mid in enumerate(batch.molecule_ids):
         ref = synthetic_run["desc"][mid]
@@ -130,6 +138,17 @@ def test_dataset_pt_format_and_targets(synthetic_run):
                                    expected * HARTREE_TO_KCAL_MOL)
         mol = synthetic_run["mols"][mid]
         assert local.shape[1] == 2 * mol.GetNumBonds()
+        forces = batch.atom_targets["forces_kcal_mol_angstrom"][atoms].numpy()
+        if ref["forces"] is None:  # said per molecule, never invented
+            assert float(batch.molecule_targets["has_forces"][m]) == 0.0
+            assert np.all(forces == 0.0)
+            assert float(batch.molecule_targets["has_dipole"][m]) == 0.0
+        else:
+            assert float(batch.molecule_targets["has_forces"][m]) == 1.0
+            np.testing.assert_allclose(forces, ref["forces"])
+            np.testing.assert_allclose(batch.molecule_targets["dipole_debye"][m].numpy(),
+                                       ref["dipole"])
+    assert {float(v) for v in batch.molecule_targets["has_forces"]} == {0.0, 1.0}
 
 
 def test_pair_position_matches_numpy_triu_order():

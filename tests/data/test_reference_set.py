@@ -19,10 +19,10 @@ from virialff.data.reference import (
     fragment_candidates,
     freesolv_candidates,
     select_with_coverage,
-    wants_md_snapshot,
 )
 from virialff.formats.descriptors_npz import check_descriptors
 from virialff.formats.reference_cache import load_shard, read_manifest
+from virialff.qc.reference_geometries import wants_md_snapshot
 
 REFERENCE = REPO / "data" / "reference"
 SUPPORTED = {"H", "C", "N", "O", "F", "S", "Cl", "Br", "P"}

@@ -17,11 +17,11 @@ import torch
 from rdkit import Chem
 
 from virialff.chem.graph import select_molecules
-from virialff.data.dimer_databases import build_training_dimers, prepare_dimers
 from virialff.model.potential import pair_energy_kcal_mol
 from virialff.model.potential_model import SMALL_MODEL_CONFIG
 from virialff.model.predictor import Predictor, load_model
 from virialff.train.data import FRAGMENT_KEY, fit_linear_reference, write_synthetic_dataset
+from virialff.train.dimer_databases import build_training_dimers, prepare_dimers
 from virialff.train.interactions import (
     TRAINING_KEYS,
     interaction_energy_kcal_mol,

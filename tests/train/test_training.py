@@ -158,8 +158,13 @@ def test_two_stage_training_writes_the_documented_files(dataset, tmp_path):
             "reference_kcal_mol",
             "predicted_kcal_mol",
             "error_kcal_mol",
+            "n_atoms",
+            "force_mae_kcal_mol_angstrom",
         ]
         assert len(predictions) == metrics["n"] > 0
+        # the synthetic molecules carry forces: the total model's are scored, the kinetic
+        # energy has none to compare with
+        assert (metrics["n_with_forces"] > 0) == (target == "total")
         # the prediction API gives the energies of the vectorised evaluation
         predictor = virialff.load_model(tmp_path / f"{target}.pt", device="cpu")
         assert predictor.target == target

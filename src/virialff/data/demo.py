@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from virialff.data.subset import Candidate
-
 DEMO_COLUMNS: tuple[str, ...] = ("name", "smiles", "chembl_id")
 
 
@@ -31,16 +29,3 @@ def read_demo_csv(path: str | Path) -> list[dict[str, str]]:
             for row in reader
             if any((v or "").strip() for v in row.values())
         ]
-
-
-def demo_candidates(path: str | Path) -> dict[str, list[Candidate]]:
-    """One single-conformer group per CSV row, keyed by ``demo_NNN``."""
-    groups = {}
-    for index, row in enumerate(read_demo_csv(path)):
-        molecule_id = demo_molecule_id(index)
-        groups[molecule_id] = [Candidate(
-            group_id=molecule_id, molecule_id=molecule_id, name=row["name"] or molecule_id,
-            smiles=row["smiles"], chembl_id=row["chembl_id"], conf_id="conf_00",
-            source="demo", source_path=str(path),
-        )]
-    return groups

@@ -14,7 +14,6 @@ H C N O F S Cl Br P, deduplicated by :func:`virialff.chem.identity.canonical_key
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -269,110 +268,6 @@ def select_with_coverage(candidates: Sequence[ReferenceCandidate], n_molecules: 
     return [chosen[i] for i in rng.permutation(len(chosen))]
 
 
-# --- geometries of the reference set -------------------------------------------------------
-
-#: ``geometry_kind`` of a GFN2-xTB minimum (a conformer) and of an MD snapshot.
-KIND_MINIMUM = "xtb_minimum"
-KIND_MD = "xtb_md_500K"
-
-
-@dataclass(frozen=True)
-class ReferenceGeometrySettings:
-    """How the reference conformers and off-equilibrium geometries are made.
-
-    Conformers: ``n_embed`` ETKDG starts → GFN2-xTB → ``energy_window_kcal_mol`` →
-    heavy-atom RMSD de-duplication at ``rmsd_threshold_angstrom`` → the
-    ``max_conformers`` lowest (QMugs keeps up to 3). Off-equilibrium: for the molecules
-    that :func:`wants_md_snapshot` picks (``md_fraction`` of them), the last frame of a
-    ``md_time_ps`` GFN2-xTB NVT run at ``md_temperature_k`` from the lowest conformer.
-    """
-
-    n_embed: int = 20
-    energy_window_kcal_mol: float = 10.0
-    rmsd_threshold_angstrom: float = 0.25
-    max_conformers: int = 3
-    md_fraction: float = 0.4
-    md_temperature_k: float = 500.0
-    md_time_ps: float = 0.5
-    md_step_fs: float = 0.5
-
-
-def _stable_hash(text: str) -> int:
-    import zlib
-
-    return zlib.crc32(text.encode())
-
-
-def wants_md_snapshot(molecule_id: str, fraction: float) -> bool:
-    """Whether ``molecule_id`` gets an off-equilibrium geometry: a hash of the id, so the
-    choice does not depend on shard layout or order."""
-    return (_stable_hash(molecule_id) % 1000) < round(1000 * fraction)
-
-
-def reference_geometries(row: dict[str, str], settings: ReferenceGeometrySettings,
-                         xtb_settings, log_path=None) -> list:  # noqa: ANN001
-    """RDKit Mols (explicit H, one conformer each, the input graph's bonds) for one molecule
-    row of ``data/reference/molecules.csv``: its conformers, then an MD snapshot.
-
-    Each Mol carries properties ``molecule_id`` (``{row id}_conf{k:02d}`` or
-    ``{row id}_md500k``), ``group_id`` (the row id), ``geometry_kind``, ``xtb_energy_hartree``
-    and ``smiles``. Raises :class:`MoleculeRejected` when no conformer survives; an MD run that
-    fails or changes the covalent topology only drops the snapshot (recorded in the returned
-    Mols' absence and in the log).
-    """
-    from virialff.chem.rdkit_mol import with_positions
-    from virialff.chem.topology import topology_changes
-    from virialff.errors import MoleculeRejected
-    from virialff.qc import xtb
-    from virialff.qc.conformers import fallback_search
-
-    molecule_id = row["molecule_id"]
-    mol = xtb.mol_from_smiles(row["smiles"], molecule_id)
-    search = fallback_search(
-        mol, molecule_id, n_embed=settings.n_embed,
-        energy_window_kcal_mol=settings.energy_window_kcal_mol,
-        rmsd_threshold_angstrom=settings.rmsd_threshold_angstrom, xtb_settings=xtb_settings,
-        seed=_stable_hash(molecule_id) % (2**31 - 1), log_path=log_path)
-    out = []
-
-    def record(positions, energy: float, suffix: str, kind: str):  # noqa: ANN001, ANN202
-        copy = with_positions(mol, positions)
-        name = f"{molecule_id}_{suffix}"
-        copy.SetProp("_Name", name)
-        copy.SetProp("molecule_id", name)
-        copy.SetProp("group_id", molecule_id)
-        copy.SetProp("geometry_kind", kind)
-        copy.SetProp("xtb_energy_hartree", f"{energy:.10f}")
-        copy.SetProp("smiles", row["smiles"])
-        return copy
-
-    kept = list(zip(search.positions_angstrom, search.xtb_energies_hartree,
-                    strict=True))[: settings.max_conformers]
-    for k, (positions, energy) in enumerate(kept):
-        out.append(record(positions, energy, f"conf{k:02d}", KIND_MINIMUM))
-    if kept and wants_md_snapshot(molecule_id, settings.md_fraction):
-        symbols = [a.GetSymbol() for a in mol.GetAtoms()]
-        try:
-            frames = xtb.molecular_dynamics(
-                symbols, kept[0][0], temperature_k=settings.md_temperature_k,
-                time_ps=settings.md_time_ps, step_fs=settings.md_step_fs,
-                settings=xtb_settings, molecule_id=molecule_id, log_path=log_path)
-            snapshot = frames[-1]
-            changed = topology_changes(mol, snapshot)
-            if changed:
-                raise MoleculeRejected(molecule_id, "topology_changed",
-                                       f"MD snapshot at {settings.md_temperature_k:g} K: "
-                                       f"{changed}")
-            energy = xtb.single_point(symbols, snapshot, settings=xtb_settings,
-                                      molecule_id=molecule_id, log_path=log_path)
-            out.append(record(snapshot, energy, "md500k", KIND_MD))
-        except MoleculeRejected as error:
-            if log_path is not None:
-                with open(log_path, "a") as log:
-                    log.write(f"# no MD snapshot: {error}\n")
-    return out
-
-
 # --- the reference set as a source of the workflow -------------------------------------------
 
 
@@ -409,47 +304,6 @@ def reference_input_files(settings: Mapping) -> list[str]:
         files += [str(root / "geometries" / f"{shard}.sdf.gz"),
                   str(root / "geometries" / f"{shard}.status.csv")]
     return files
-
-
-def reference_candidates(settings: Mapping) -> dict:
-    """``{molecule_id: [Candidate per geometry]}`` of the reference set's used shards, with the
-    set's own split and shards. A molecule whose geometries could not be built is one
-    candidate without geometry; the geometry stage records its failure. With
-    ``off_equilibrium`` false, the MD snapshots are left out (minima only, as the paper)."""
-    from virialff.data.subset import Candidate
-    from virialff.formats.geometry_sdf import read_geometry_sdf
-    from virialff.formats.status_table import OK, read_status
-
-    root = _root(settings)
-    with open(root / "molecules.csv", newline="") as handle:
-        rows = {r["molecule_id"]: r for r in csv.DictReader(handle)}
-    groups: dict[str, list] = {}
-    for shard in reference_shards(settings):
-        path = root / "geometries" / f"{shard}.sdf.gz"
-        for record in read_geometry_sdf(path):
-            kind = record.properties.get("geometry_kind", KIND_MINIMUM)
-            if kind != KIND_MINIMUM and not settings["off_equilibrium"]:
-                continue
-            group = record.properties.get("group_id", record.molecule_id)
-            row = rows[group]
-            groups.setdefault(group, []).append(Candidate(
-                group_id=group, molecule_id=record.molecule_id, name=row["name"] or group,
-                smiles=row["smiles"], chembl_id=row["parent_chembl_id"],
-                conf_id=record.molecule_id.removeprefix(f"{group}_"), source="reference",
-                source_path=str(path), extra={"geometry_kind": kind}, split=row["split"],
-                shard=shard))
-        for status in read_status(root / "geometries" / f"{shard}.status.csv"):
-            if status.status != OK and status.molecule_id not in groups:
-                row = rows[status.molecule_id]
-                groups[status.molecule_id] = [Candidate(
-                    group_id=status.molecule_id, molecule_id=status.molecule_id,
-                    name=row["name"] or status.molecule_id, smiles=row["smiles"],
-                    chembl_id=row["parent_chembl_id"], conf_id="", source="reference",
-                    source_path="",
-                    extra={"geometry_kind": "", "reference_failure":
-                           f"{status.reason}: {status.message}"},
-                    split=row["split"], shard=shard)]
-    return groups
 
 
 def cached_reference_geometry(row: Mapping[str, str]):  # noqa: ANN201 - rdkit Mol

@@ -28,13 +28,14 @@ import logging
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from virialff.chem.identity import canonical_key
+from virialff.data.candidates import Candidate, load_candidates
 from virialff.data.split import split_groups
 from virialff.errors import MoleculeRejected
 from virialff.formats.molecules_csv import SPLITS, shard_name, write_molecules_csv
@@ -42,23 +43,6 @@ from virialff.formats.molecules_csv import SPLITS, shard_name, write_molecules_c
 log = logging.getLogger("virialff.data.subset")
 
 STAGE = "subset"
-
-
-@dataclass
-class Candidate:
-    """One conformer that may enter the run."""
-
-    group_id: str  # unit of subset and split: ChEMBL id (QMugs) or molecule_id (demo)
-    molecule_id: str
-    name: str
-    smiles: str | None  # None: read from the SDF at source_path (QMugs without summary.csv)
-    chembl_id: str
-    conf_id: str
-    source: str
-    source_path: str
-    extra: dict[str, str] = field(default_factory=dict)
-    split: str = ""  # fixed by the source (reference set), else drawn by the subset
-    shard: str = ""  # fixed by the source (reference set), else assigned by the subset
 
 
 def check_molecule(
@@ -136,40 +120,6 @@ def _smiles_from_sdf(candidate: Candidate) -> str:
 
     conformer = _reference_energies_from_sdf(candidate)
     return Chem.MolToSmiles(Chem.RemoveHs(conformer.mol))
-
-
-def load_candidates(source: str, source_settings: dict[str, Any]) -> dict[str, list[Candidate]]:
-    """``{group_id: [Candidate, ...]}`` (conformers in order) for ``source``: ``demo``
-    (``source_settings`` = the ``demo`` section), ``qmugs`` (the ``qmugs`` section) or
-    ``reference`` (the ``reference`` section)."""
-    if source == "demo":
-        from virialff.data.demo import demo_candidates
-
-        return demo_candidates(source_settings["molecules_csv"])
-    if source == "reference":
-        from virialff.data.reference import reference_candidates
-
-        return reference_candidates(source_settings)
-    from virialff.data.qmugs import SUMMARY_ENERGY_COLUMNS, index_qmugs, qmugs_molecule_id
-
-    groups: dict[str, list[Candidate]] = {}
-    for chembl_id, rows in index_qmugs(source_settings["root"]).items():
-        groups[chembl_id] = [
-            Candidate(
-                group_id=chembl_id,
-                molecule_id=qmugs_molecule_id(chembl_id, row["conf_id"]),
-                name=chembl_id,
-                smiles=row.get("smiles") or None,
-                chembl_id=chembl_id,
-                conf_id=row["conf_id"],
-                source="qmugs",
-                source_path=row["source_path"],
-                extra={new: row[old] for old, new in SUMMARY_ENERGY_COLUMNS.items()
-                       if row.get(old) not in (None, "")},
-            )
-            for row in rows
-        ]
-    return groups
 
 
 @dataclass

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from virialff.plots.style import method_label
+from virialff.evaluate.methods import TABLE01_METHODS, method_label
 
-TABLE01_METHODS: tuple[str, ...] = ("virialff", "ani1x", "gfn2_xtb", "mmff94")
 PAIR_LABELS = {"A-T": "A–T", "G-C": "G–C"}
 
 

@@ -19,9 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-#: Method keys of the benchmarks, in panel order (colours and labels: virialff.plots.style).
-BENCHMARK_METHODS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani1x", "mmff94")
-
 SIGN_CONVENTION = ("interaction energy E_int = E_monomer1 + E_monomer2 - E_complex "
                    "(kcal/mol; positive = bound), the paper's Eq. 25")
 

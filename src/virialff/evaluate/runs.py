@@ -21,7 +21,8 @@ import pandas as pd
 
 from virialff.errors import MoleculeRejected
 from virialff.evaluate.interactions import PREDICTION_COLUMNS, read_prediction_table
-from virialff.evaluate.metrics import BENCHMARK_METHODS, error_stats, method_entry
+from virialff.evaluate.methods import BENCHMARK_METHODS
+from virialff.evaluate.metrics import error_stats, method_entry
 from virialff.evaluate.systems import System, read_xyz_system
 from virialff.formats.status_table import StatusTable
 

@@ -22,6 +22,9 @@ from typing import Any
 import numpy as np
 
 FORMAT_VERSION = 2
+#: ``geometry_kind`` of a GFN2-xTB minimum (a conformer) and of an MD snapshot.
+KIND_MINIMUM = "xtb_minimum"
+KIND_MD = "xtb_md_500K"
 VERSION_PROPERTY = "virialff_format_version"
 
 

@@ -45,8 +45,8 @@ def state_digest(state_dict: dict[str, Any]) -> str:
 
 def model_payload(model: Any, config: dict, kind: str, target: str, **extra: Any) -> dict:
     """The self-describing dict of a model file (see module docstring) for ``model``."""
-    from virialff import __version__
     from virialff.chem.elements import SUPPORTED_ELEMENTS
+    from virialff.version import __version__
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
+from virialff.evaluate.methods import BENCHMARK_METHODS
 from virialff.plots.style import (
     annotate_errors,
     message_panel,
@@ -19,7 +20,7 @@ from virialff.plots.style import (
 )
 
 PANEL_LETTERS = "abcdefgh"
-S66_PANEL_METHODS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani1x", "mmff94")
+S66_PANEL_METHODS: tuple[str, ...] = BENCHMARK_METHODS
 
 
 def _identity(ax, values) -> None:  # noqa: ANN001

@@ -15,23 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-#: Canonical method keys, display labels and colours (colour-blind safe, Okabe–Ito).
-METHOD_LABELS: dict[str, str] = {
-    "virialff": "this model",
-    "gfn2_xtb": "GFN2-xTB",
-    "ani1x": "ANI-1x",
-    "mmff94": "MMFF94",
-    "dft": "ωB97X-D/def2-SVP",
-    "reference": "reference",
-}
-METHOD_PALETTE: dict[str, str] = {
-    "virialff": "#0072B2",
-    "gfn2_xtb": "#E69F00",
-    "ani1x": "#009E73",
-    "mmff94": "#CC79A7",
-    "dft": "#D55E00",
-    "reference": "#000000",
-}
+from virialff.evaluate.methods import METHOD_LABELS, METHOD_PALETTE, method_label  # noqa: E402
+
+__all__ = ["METHOD_LABELS", "METHOD_PALETTE", "method_label"]
 SPLIT_ORDER: tuple[str, ...] = ("train", "val", "test")
 SPLIT_LABELS: dict[str, str] = {"train": "training", "val": "validation", "test": "test"}
 SPLIT_PALETTE: dict[str, str] = {"train": "#0072B2", "val": "#E69F00", "test": "#009E73"}
@@ -54,11 +40,6 @@ def apply_theme() -> None:
 def method_color(method: str) -> str:
     """Colour of a method key from :data:`METHOD_PALETTE`."""
     return METHOD_PALETTE[method]
-
-
-def method_label(method: str) -> str:
-    """Display label of a method key from :data:`METHOD_LABELS`."""
-    return METHOD_LABELS[method]
 
 
 def save_figure(fig, png_path: str | Path) -> None:  # noqa: ANN001 - matplotlib Figure

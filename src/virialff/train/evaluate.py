@@ -72,13 +72,13 @@ def predict_dataset(
 
 def force_metrics(table: pd.DataFrame) -> dict:
     """Force MAE (kcal/mol/Å, per Cartesian component, over every atom of the molecules with
-    DFT forces) and how many molecules it covers."""
+    DFT forces; None without any) and how many molecules it covers."""
     has = table["force_mae_kcal_mol_angstrom"].notna()
     atoms = table.loc[has, "n_atoms"].to_numpy(dtype=float)
     errors = table.loc[has, "force_mae_kcal_mol_angstrom"].to_numpy(dtype=float)
     return {"n_with_forces": int(has.sum()),
             "force_mae_kcal_mol_angstrom": (float(np.sum(errors * atoms) / atoms.sum())
-                                            if atoms.size else float("nan"))}
+                                            if atoms.size else None)}
 
 
 def error_metrics(errors_kcal_mol: np.ndarray) -> dict:

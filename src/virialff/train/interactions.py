@@ -9,7 +9,7 @@ stay frozen, as in stage 2) on the joint loss
 
 ``MAE_mol`` the stage-2 loss (|Ê − E| over a random mini-batch of the dataset's training
 molecules, with the same Gaussian coordinate noise) and ``MAE_int`` the mean absolute error of
-the interaction energies of a mini-batch of training dimers (SSI/BBI, :mod:`virialff.data.
+the interaction energies of a mini-batch of training dimers (SSI/BBI, :mod:`virialff.train.
 dimer_databases`).
 
 Interaction energy at the database geometry, monomers frozen (not relaxed)::
@@ -59,11 +59,6 @@ from pathlib import Path
 import torch
 
 from virialff.chem.graph import GraphBatch
-from virialff.data.dimer_databases import (
-    DIMERS_FORMAT,
-    INTERACTION_KEY,
-    MONOMER_KEY,
-)
 from virialff.formats.model_file import model_payload, read_model_file, write_model_file
 from virialff.model.potential import pair_energy_kcal_mol, sum_per_molecule
 from virialff.model.potential_model import (
@@ -72,6 +67,11 @@ from virialff.model.potential_model import (
     fragment_labels,
 )
 from virialff.train.data import ATOM_INDEX_KEY, FRAGMENT_KEY, load_dataset
+from virialff.train.dimer_databases import (
+    DIMERS_FORMAT,
+    INTERACTION_KEY,
+    MONOMER_KEY,
+)
 from virialff.train.loop import (
     LoopSettings,
     evaluate_mae,
@@ -114,7 +114,7 @@ TRAINING_KEYS: tuple[str, ...] = (
 
 def load_dimers(path: str | Path) -> tuple[GraphBatch, dict[str, torch.Tensor], dict]:
     """``(graphs, split, metadata)`` of a ``dimers.pt`` file (see
-    :func:`virialff.data.dimer_databases.prepare_dimers`).
+    :func:`virialff.train.dimer_databases.prepare_dimers`).
 
     Like :func:`virialff.train.data.load_dataset`, ``graphs`` gains the private per-atom
     entries ``_atom_index`` and ``_fragment``.

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from virialff.evaluate.baselines.base import Baseline, BaselineUnavailableError
-
-METHOD_KEYS: tuple[str, ...] = ("virialff", "gfn2_xtb", "ani1x", "mmff94")
+from virialff.evaluate.methods import BENCHMARK_METHODS as METHOD_KEYS  # noqa: E402
 
 __all__ = ["METHOD_KEYS", "Baseline", "BaselineUnavailableError", "make_baseline"]
 

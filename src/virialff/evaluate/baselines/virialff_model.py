@@ -45,7 +45,7 @@ class VirialFF(Baseline):
         try:
             import torch
 
-            from virialff import load_model
+            from virialff.model.predictor import load_model
 
             # float64 at evaluation: relative conformer energies are differences of totals of
             # ~1e5 kcal/mol, which float32 resolves to ~0.01 kcal/mol before the rounding of

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from virialff.data.dimer_databases import (
+from virialff.train.dimer_databases import (
     SKIP_REASONS,
     build_training_dimers,
     check_training_database,
