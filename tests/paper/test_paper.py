@@ -67,6 +67,23 @@ def test_html_is_self_contained(built: dict) -> None:
     assert not linked, "an image is linked, not embedded"
 
 
+def test_the_page_reads_offline_with_its_equations_rendered(built: dict) -> None:
+    """No script from another host (MathJax, require.js): the equations are MathML, drawn
+    by the browser itself, and no TeX delimiter is left for a script to find."""
+    page = built["page"]
+    assert not re.search(r"<script[^>]*src=[\"'](https?:)?//", page, re.I)
+    assert page.count("<math") >= 10
+    assert "$$" not in page
+    assert "\\mathrm{KD}" not in page
+
+
+def test_tex_to_mathml_leaves_prices_and_code_alone():
+    from virialff.paper.build import tex_to_mathml
+
+    out = tex_to_mathml("costs $5 and $10; energy $E_{ij}$ and $$T = \\mathrm{Tr}(DK)$$")
+    assert "$5 and $10" in out and out.count("<math") == 2
+
+
 def test_table1_is_there(built: dict) -> None:
     text = built["text"]
     assert "Table 1." in text

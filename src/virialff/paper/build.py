@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,17 +73,58 @@ def execute_notebook(
     return nb
 
 
+#: $$display$$ and $inline$ TeX in Markdown (a "$" followed by a digit is a price, not math).
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s|\d)([^$\n]+?)(?<!\s)\$(?!\d)")
+#: <script> elements that load from another host (MathJax, require.js in nbconvert's
+#: template), and MathJax's inline configuration, which nothing reads once the math is MathML.
+_REMOTE_SCRIPT = re.compile(
+    r"<script[^>]*\bsrc=[\"'](?:https?:)?//[^>]*>\s*</script>"
+    r"|<script type=\"text/x-mathjax-config\">.*?</script>", re.I | re.DOTALL)
+
+
+def tex_to_mathml(markdown: str) -> str:
+    """``markdown`` with every $…$ and $$…$$ formula rendered as MathML, which browsers draw
+    without a script or a network (TeX that latex2mathml cannot parse is left as it is)."""
+    from latex2mathml.converter import convert
+
+    def render(match: re.Match, display: str) -> str:
+        try:
+            return convert(" ".join(match.group(1).split()), display=display)
+        except Exception:  # noqa: BLE001 - unparsed TeX stays readable as TeX
+            return match.group(0)
+
+    out = _DISPLAY_MATH.sub(lambda m: "\n\n" + render(m, "block") + "\n\n", markdown)
+    return _INLINE_MATH.sub(lambda m: render(m, "inline"), out)
+
+
+def render_math(nb) -> None:  # noqa: ANN001 - nbformat NotebookNode
+    """Render the TeX of every Markdown cell and Markdown output of ``nb`` to MathML."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = tex_to_mathml(cell.source)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = tex_to_mathml(data["text/markdown"])
+
+
 def export_html(nb, title: str = "virialff: the paper, rebuilt from this run") -> str:  # noqa: ANN001
-    """Render the executed notebook as one HTML page without code cells or prompts."""
+    """Render the executed notebook as one HTML page without code cells or prompts, its math
+    as MathML and no script loaded from another host, so it reads offline."""
+    import copy
+
     from nbconvert import HTMLExporter
 
+    nb = copy.deepcopy(nb)
+    render_math(nb)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return body
+    return _REMOTE_SCRIPT.sub("", body)
 
 
 def build_paper(
