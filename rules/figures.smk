@@ -5,7 +5,7 @@
 # 300 dpi PNG and a PDF beside it (virialff.plots.style.save_figure). File names come from
 # virialff.paper.FIGURE_FILES, the list the notebook and the tests read too.
 
-from virialff.plots.architecture import EMBEDDING_FIGURE_KEYS, POTENTIAL_FIGURE_KEYS  # noqa: E402
+from virialff.config_keys import EMBEDDING_FIGURE_KEYS, POTENTIAL_FIGURE_KEYS  # noqa: E402
 from virialff.paper import FIGURE_FILES, OPTIONAL_FIGURE_FILES  # noqa: E402
 
 FIGURES = f"{RESULTS}/figures"

@@ -11,7 +11,7 @@
 # and rules conformers_predict_virialff, conformer_metrics (rules/conformers.smk): include
 # this file after those.
 
-from virialff.train.interactions import TRAINING_KEYS as _INTERACTION_TRAINING_KEYS  # noqa: E402
+from virialff.config_keys import INTERACTION_TRAINING_KEYS as _INTERACTION_TRAINING_KEYS  # noqa: E402
 
 INTERACTIONS = f"{RESULTS}/interactions"
 _INTERACTIONS_CFG = config["training"]["interactions"]

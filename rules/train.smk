@@ -3,7 +3,7 @@
 # Formats: docs/data-formats.md ("Models, training, predictions, metrics"). Figs. 5-7 are in
 # rules/figures.smk.
 
-from virialff.model.potential_model import EMBEDDING_KEYS  # noqa: E402
+from virialff.config_keys import EMBEDDING_KEYS  # noqa: E402
 
 _TRAIN_DATASET = f"{RESULTS}/dataset/dataset.pt"
 _PAPER_SCALE = config["data_scale"] in ("paper", "reference")

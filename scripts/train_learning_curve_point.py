@@ -9,8 +9,8 @@ on the whole test split.
 import json
 from pathlib import Path
 
+from virialff.config_keys import EMBEDDING_KEYS
 from virialff.evaluate.learning_curve import learning_curve_sizes
-from virialff.model.potential_model import EMBEDDING_KEYS
 from virialff.train.data import load_dataset
 from virialff.train.evaluate import evaluate_model
 from virialff.train.runtime import setup_script

@@ -49,7 +49,8 @@ _GAUSSIAN_NAMES = [(f"a{k}", f"iw{k}") for k in range(1, 7)]
 
 def _pair_energy_expression(parameter: dict[str, str]) -> str:
     """kJ/mol expression of E_SR + E_LR (+ the guards' core when ``parameter`` has ``rc`` and
-    ``kc``) in r (nm); ``parameter`` maps names to expressions."""
+    ``kc``, and their bonded stretch wall with ``rs`` and ``ks``) in r (nm); ``parameter`` maps
+    names to expressions."""
     gaussians = " + ".join(
         f"{parameter[a]}*exp(-(rA-{centre!r})^2*{parameter[w]})"
         for (a, w), centre in zip(_GAUSSIAN_NAMES, GAUSSIAN_CENTRES_ANGSTROM, strict=True)
@@ -57,6 +58,8 @@ def _pair_energy_expression(parameter: dict[str, str]) -> str:
     long_range = f"{parameter['qq']}/rA - {parameter['c6']}/rA^6 + {parameter['c12']}/rA^12"
     core = (f" + {parameter['kc']}*step({parameter['rc']}-rA)*({parameter['rc']}-rA)^3"
             if "rc" in parameter else "")
+    if "rs" in parameter:
+        core += f" + {parameter['ks']}*step(rA-{parameter['rs']})*(rA-{parameter['rs']})^3"
     return (f"{KJ_PER_KCAL!r}*({gaussians} + {long_range}{core}); "
             f"rA = r*{1 / NM_PER_ANGSTROM!r}")
 
@@ -97,7 +100,7 @@ def to_openmm_system(system: ParametrizedSystem) -> openmm.System:
 def _intramolecular_force(system: ParametrizedSystem) -> openmm.CustomBondForce:
     names = ["qq", "c6", "c12"] + [name for pair in _GAUSSIAN_NAMES for name in pair]
     if system.guards is not None:
-        names += ["rc", "kc"]
+        names += ["rc", "kc", "rs", "ks"]
     force = openmm.CustomBondForce(_pair_energy_expression({n: n for n in names}))
     for name in names:
         force.addPerBondParameter(name)
@@ -109,7 +112,7 @@ def _intramolecular_force(system: ParametrizedSystem) -> openmm.CustomBondForce:
     c6 = np.where(nonbonded, np.abs(c[:, 0]), 0.0)
     c12 = np.where(nonbonded, np.abs(c[:, 1]), 0.0)
     amplitudes, inverse_widths2 = _gaussian_columns(c)
-    core = list(system.intra_core) if system.guards is not None else []
+    core = ([*system.intra_core, *system.intra_stretch] if system.guards is not None else [])
     columns = np.column_stack(
         [coulomb, c6, c12]
         + [x for k in range(6) for x in (amplitudes[:, k], inverse_widths2[:, k])]

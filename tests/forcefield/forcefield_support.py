@@ -74,6 +74,8 @@ ACTIVE_GUARDS = {
     "c12_floor_kcal_mol_angstrom12": 500.0,
     "core_radius_angstrom": [1.25, 1.6, 2.9],
     "core_strength_kcal_mol_angstrom3": [300.0, 200.0, 5.0],
+    "stretch_radius_angstrom": [1.0, 1.3, 1000.0],
+    "stretch_strength_kcal_mol_angstrom3": [200.0, 150.0, 0.0],
 }
 
 

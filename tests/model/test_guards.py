@@ -19,12 +19,14 @@ from virialff.model.potential import (
 )
 
 SHORTEST = {"bonded_hydrogen": 0.93, "bonded_heavy": 1.15, "nonbonded": 1.45}
+LONGEST = {"bonded_hydrogen": 1.16, "bonded_heavy": 1.95, "nonbonded": 9.0}
 
 
 def guards() -> PairGuards:
     return guards_from_distances(SHORTEST, width_min_angstrom=0.1, width_max_angstrom=1.2,
                                  amplitude_max_kcal_mol=500.0, core_margin=0.95,
-                                 core_wall_kcal_mol=100.0, c12_floor_at_shortest_kcal_mol=1.0)
+                                 core_wall_kcal_mol=100.0, c12_floor_at_shortest_kcal_mol=1.0,
+                                 longest_angstrom=LONGEST)
 
 
 def test_each_core_starts_below_the_shortest_training_distance_of_its_class():
@@ -100,3 +102,22 @@ def test_a_guarded_model_does_not_let_a_bonded_hydrogen_collapse_onto_its_carbon
         rise[name] = system.energy_kcal_mol(squeezed) - system.energy_kcal_mol(x)
     # k_c (r_c − r)³ = 1.8e4 · (0.88 − 0.55)³ ≈ 630 kcal/mol, 600 kT at 500 K
     assert rise["guarded"] - rise["plain"] > 500.0
+
+
+def test_each_bonded_class_has_a_stretch_wall_beyond_its_longest_training_distance():
+    from virialff.model.potential import stretch_energy_and_derivative
+
+    chosen = guards()
+    for k, name in enumerate(CORE_CLASSES[:2]):
+        start, strength = (chosen.stretch_radius_angstrom[k],
+                           chosen.stretch_strength_kcal_mol_angstrom3[k])
+        assert start == pytest.approx(LONGEST[name] / 0.95)
+        energy, _ = stretch_energy_and_derivative(np.array([LONGEST[name], 1.2 * start]),
+                                                  np.full(2, start), np.full(2, strength))
+        assert energy[0] == 0.0 and energy[1] == pytest.approx(100.0)
+    # molecules may part: no wall between non-bonded atoms
+    assert chosen.stretch_strength_kcal_mol_angstrom3[2] == 0.0
+    r = np.linspace(1.0, 3.0, 20001)
+    energy, slope = stretch_energy_and_derivative(r, np.full_like(r, 2.0), np.full_like(r, 50.0))
+    assert np.all(energy[r <= 2.0] == 0.0) and np.all(np.diff(energy) >= 0.0)
+    np.testing.assert_allclose(np.gradient(energy, r[1] - r[0])[1:-1], slope[1:-1], atol=1e-5)

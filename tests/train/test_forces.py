@@ -18,8 +18,8 @@ from virialff.train.data import (
     write_synthetic_dataset,
 )
 from virialff.train.stages import (
+    class_distance_range,
     energy_and_force_errors,
-    shortest_class_distances,
 )
 
 GUARDS = {"width_min_angstrom": 0.1, "width_max_angstrom": 1.2,
@@ -133,14 +133,19 @@ def test_guards_are_placed_below_every_training_distance_of_their_class(trained)
               "total", embedding_path=trained["embedding"])
     guards = read_model_file(folder / "guarded.pt")["config"]["potential"]["guards"]
     graphs, split, _ = load_dataset(trained["dataset"])
-    shortest = shortest_class_distances(graphs, split["train"])
+    shortest, longest = class_distance_range(graphs, split["train"])
     assert guards["shortest_training_distance_angstrom"] == shortest
-    for name, radius in zip(CORE_CLASSES, guards["core_radius_angstrom"], strict=True):
+    assert guards["longest_training_distance_angstrom"] == longest
+    for name, radius, stretch in zip(CORE_CLASSES, guards["core_radius_angstrom"],
+                                     guards["stretch_radius_angstrom"], strict=True):
         assert radius == pytest.approx(0.95 * shortest[name])
+        if name != "nonbonded":  # bonds are held; molecules may part
+            assert stretch == pytest.approx(longest[name] / 0.95)
+    assert guards["stretch_strength_kcal_mol_angstrom3"][2] == 0.0
     assert 0.9 < shortest["bonded_hydrogen"] < 1.2 < shortest["bonded_heavy"] < 1.6
     assert shortest["nonbonded"] > shortest["bonded_hydrogen"]
     # the guarded model reads back with its guards, and predicts the training energies with
-    # the core exactly zero there
+    # the core and the stretch wall exactly zero there
     from virialff.model.predictor import Predictor
 
     predictor = Predictor.from_file(folder / "guarded.pt")
@@ -155,8 +160,8 @@ def test_guards_are_placed_below_every_training_distance_of_their_class(trained)
 
 def test_the_simulation_check_runs_on_a_model_the_workflow_trained(trained):
     """The check of rule simulation_stability on a force-trained, guarded model from
-    train_potential (not a hand-built one): the guards keep every bond above 0.6× its length
-    and the run reports the steps it made."""
+    train_potential (not a hand-built one): the guards keep every bond below 1.5× and above
+    0.6× its length, and the run reports the steps it made."""
     from rdkit import Chem
     from rdkit.Chem import AllChem
 
@@ -176,4 +181,5 @@ def test_the_simulation_check_runs_on_a_model_the_workflow_trained(trained):
                          seed=1)
     assert row["optimise_error"] is None
     assert row["md_compressed_bonds"] == 0 and row["md_min_bond_ratio"] > 0.6
+    assert row["md_stretched_bonds"] == 0 and row["md_max_bond_ratio"] < 1.5
     assert row["md_steps"] == row["md_steps_planned"] == 1000

@@ -55,7 +55,7 @@ def potential(dataset, output, history, config, target, embedding_path=None,  # 
               **options):  # noqa: ANN003, ANN201
     """Stage 2 with the settings of ``config``: on the frozen stage-1 model when
     ``embedding_path`` is given, else with embeddings learned from scratch."""
-    from virialff.model.potential_model import EMBEDDING_KEYS
+    from virialff.config_keys import EMBEDDING_KEYS
     from virialff.train.stages import train_potential
 
     sizes = {k: config["training"]["embedding"][k] for k in EMBEDDING_KEYS}

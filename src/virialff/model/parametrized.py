@@ -80,6 +80,7 @@ from virialff.model.potential import (
     pair_strain_derivative_kcal_mol,
     short_range_energy_and_derivative,
     short_range_extent_angstrom,
+    stretch_energy_and_derivative,
     switching_function,
 )
 from virialff.units import COULOMB_KCAL_MOL_ANGSTROM
@@ -274,8 +275,9 @@ class ParametrizedSystem:
             self._type_amplitudes, self._type_widths2, NEGLIGIBLE_SHORT_RANGE_KCAL_MOL
         )
         # the guards' core: (r_c [P], k_c [P]) of the intramolecular pairs, (r_c, k_c) of pairs
-        # between fragments (the non-bonded class); None without guards
-        self.intra_core = self.nonbonded_core = None
+        # between fragments (the non-bonded class), and the bonded stretch wall (r_s [P],
+        # k_s [P]; k_s = 0 for non-bonded pairs); None without guards
+        self.intra_core = self.nonbonded_core = self.intra_stretch = None
         if self.guards is not None:
             hydrogen = np.array([e == "H" for e in self.elements], dtype=np.int64)
             kind = pair_core_class((self.intra_pair_type > 0).astype(np.int64),
@@ -283,7 +285,10 @@ class ParametrizedSystem:
                                    hydrogen[self.intra_pair_index[1]])
             radius = np.asarray(self.guards.core_radius_angstrom)
             strength = np.asarray(self.guards.core_strength_kcal_mol_angstrom3)
+            stretch = np.asarray(self.guards.stretch_radius_angstrom)
+            stretch_strength = np.asarray(self.guards.stretch_strength_kcal_mol_angstrom3)
             self.intra_core = (radius[kind], strength[kind])
+            self.intra_stretch = (stretch[kind], stretch_strength[kind])
             self.nonbonded_core = (radius[2], strength[2])
         self._neighbours = None
 
@@ -412,8 +417,9 @@ class ParametrizedSystem:
         de_dr[near] += d_sr
         if self.intra_core is not None:
             e_core, d_core = core_energy_and_derivative(r, *self.intra_core)
-            energy += e_core
-            de_dr += d_core
+            e_wall, d_wall = stretch_energy_and_derivative(r, *self.intra_stretch)
+            energy += e_core + e_wall
+            de_dr += d_core + d_wall
         forces += pair_forces_kcal_mol_angstrom(delta, r, de_dr, index, self.n_atoms)
         if strain is not None:
             strain += pair_strain_derivative_kcal_mol(delta, r, de_dr)

@@ -20,6 +20,9 @@ Guards (beyond the paper; off in the paper-faithful model, see :class:`PairGuard
 
 - a repulsive core per pair class (bonded X–H, bonded heavy–heavy, non-bonded),
   E_core = k_c·(r_c − r)³ for r < r_c, else exactly 0 (continuous to the second derivative);
+- a stretch wall per bonded class, its mirror image, E_wall = k_s·(r − r_s)³ for r > r_s, else
+  exactly 0: a covalent bond stays a bond, as in every classical force field (the paper's
+  Gaussians vanish beyond 4.2 Å, so a bond that once stretches past them is free);
 - bounded Gaussians, a_k = a_max·tanh(raw/a_max) and w_k = w_min + (w_max − w_min)·σ(raw),
   and a floor on the r⁻¹² coefficient, |C1| = floor + |raw|
   (:func:`bounded_pair_parameters`).
@@ -52,7 +55,9 @@ class PairGuards:
 
     ``width_min_angstrom``, ``width_max_angstrom``, ``amplitude_max_kcal_mol``: bounds of the
     Gaussians; ``c12_floor_kcal_mol_angstrom12``: least |C1|; ``core_radius_angstrom`` and
-    ``core_strength_kcal_mol_angstrom3``: r_c and k_c per :data:`CORE_CLASSES`.
+    ``core_strength_kcal_mol_angstrom3``: r_c and k_c per :data:`CORE_CLASSES`;
+    ``stretch_radius_angstrom`` and ``stretch_strength_kcal_mol_angstrom3``: r_s and k_s per
+    class (the non-bonded class has k_s = 0: molecules may part).
     """
 
     width_min_angstrom: float
@@ -61,6 +66,8 @@ class PairGuards:
     c12_floor_kcal_mol_angstrom12: float
     core_radius_angstrom: tuple[float, float, float]
     core_strength_kcal_mol_angstrom3: tuple[float, float, float]
+    stretch_radius_angstrom: tuple[float, float, float] = (1e3, 1e3, 1e3)
+    stretch_strength_kcal_mol_angstrom3: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -77,20 +84,31 @@ class PairGuards:
 def guards_from_distances(shortest_angstrom: dict[str, float], width_min_angstrom: float,
                           width_max_angstrom: float, amplitude_max_kcal_mol: float,
                           core_margin: float, core_wall_kcal_mol: float,
-                          c12_floor_at_shortest_kcal_mol: float) -> PairGuards:
-    """Guards chosen from the shortest distance of each pair class in the training data.
+                          c12_floor_at_shortest_kcal_mol: float,
+                          longest_angstrom: dict[str, float] | None = None) -> PairGuards:
+    """Guards chosen from the shortest (and longest) distance of each pair class in the
+    training data.
 
-    ``shortest_angstrom``: class (:data:`CORE_CLASSES`) → shortest distance (Å). The core of a
-    class starts at r_c = ``core_margin`` × its shortest distance, so no training energy
-    changes, and reaches ``core_wall_kcal_mol`` at 0.8·r_c: k_c = wall / (0.2·r_c)³. The r⁻¹²
-    floor is the coefficient worth ``c12_floor_at_shortest_kcal_mol`` at the shortest
-    non-bonded distance.
+    ``shortest_angstrom``, ``longest_angstrom``: class (:data:`CORE_CLASSES`) → distance (Å).
+    The core of a class starts at r_c = ``core_margin`` × its shortest distance, so no
+    training energy changes, and reaches ``core_wall_kcal_mol`` at 0.8·r_c:
+    k_c = wall / (0.2·r_c)³. The stretch wall of a bonded class starts at r_s = its longest
+    distance / ``core_margin`` and reaches the same wall at 1.2·r_s: k_s = wall / (0.2·r_s)³
+    (none without ``longest_angstrom``). The r⁻¹² floor is the coefficient worth
+    ``c12_floor_at_shortest_kcal_mol`` at the shortest non-bonded distance.
     """
     radii = tuple(core_margin * float(shortest_angstrom[c]) for c in CORE_CLASSES)
     strengths = tuple(core_wall_kcal_mol / (0.2 * r) ** 3 for r in radii)
     floor = c12_floor_at_shortest_kcal_mol * float(shortest_angstrom["nonbonded"]) ** 12
+    stretch, stretch_strength = (1e3, 1e3, 1e3), (0.0, 0.0, 0.0)
+    if longest_angstrom is not None:
+        stretch = tuple(float(longest_angstrom[c]) / core_margin if c != "nonbonded" else 1e3
+                        for c in CORE_CLASSES)
+        stretch_strength = tuple(core_wall_kcal_mol / (0.2 * r) ** 3 if c != "nonbonded"
+                                 else 0.0 for c, r in zip(CORE_CLASSES, stretch, strict=True))
     return PairGuards(float(width_min_angstrom), float(width_max_angstrom),
-                      float(amplitude_max_kcal_mol), floor, radii, strengths)
+                      float(amplitude_max_kcal_mol), floor, radii, strengths, stretch,
+                      stretch_strength)
 
 
 def pair_core_class(pair_bonded, hydrogen_first, hydrogen_second):  # noqa: ANN001, ANN201
@@ -129,12 +147,26 @@ def core_energy_kcal_mol(r_angstrom: torch.Tensor, radius_angstrom: torch.Tensor
     return strength_kcal_mol_angstrom3 * torch.relu(radius_angstrom - r_angstrom) ** 3
 
 
+def stretch_energy_kcal_mol(r_angstrom: torch.Tensor, radius_angstrom: torch.Tensor,
+                            strength_kcal_mol_angstrom3: torch.Tensor) -> torch.Tensor:
+    """E_wall = k·(r − r_s)³ where r > r_s, else 0; all [P] (Å, Å, kcal/mol/Å³)."""
+    return strength_kcal_mol_angstrom3 * torch.relu(r_angstrom - radius_angstrom) ** 3
+
+
 def core_energy_and_derivative(
     r_angstrom: np.ndarray, radius_angstrom: np.ndarray, strength_kcal_mol_angstrom3: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """NumPy float64 E_core [P] (kcal/mol) and dE_core/dr [P] (kcal/mol/Å)."""
     depth = np.maximum(radius_angstrom - r_angstrom, 0.0)
     return strength_kcal_mol_angstrom3 * depth**3, -3.0 * strength_kcal_mol_angstrom3 * depth**2
+
+
+def stretch_energy_and_derivative(
+    r_angstrom: np.ndarray, radius_angstrom: np.ndarray, strength_kcal_mol_angstrom3: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy float64 E_wall [P] (kcal/mol) and dE_wall/dr [P] (kcal/mol/Å)."""
+    excess = np.maximum(r_angstrom - radius_angstrom, 0.0)
+    return strength_kcal_mol_angstrom3 * excess**3, 3.0 * strength_kcal_mol_angstrom3 * excess**2
 
 
 def pair_distances_angstrom(

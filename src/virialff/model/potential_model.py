@@ -28,6 +28,7 @@ from torch import nn
 
 from virialff.chem.elements import SUPPORTED_ELEMENTS
 from virialff.chem.graph import N_ELEMENTS, N_PAIR_TYPES
+from virialff.config_keys import EMBEDDING_KEYS
 from virialff.model.embedding import MessagePassingEmbedding, mlp
 from virialff.model.potential import (
     N_PAIR_PARAMETERS,
@@ -41,6 +42,7 @@ from virialff.model.potential import (
     pair_distances_angstrom,
     pair_energy_kcal_mol,
     raw_width_for,
+    stretch_energy_kcal_mol,
 )
 
 TARGETS: tuple[str, ...] = ("total", "kinetic")
@@ -141,16 +143,21 @@ class PotentialModel(nn.Module):
 
     def core_energy(self, positions: torch.Tensor, batch, bonded: torch.Tensor  # noqa: ANN001
                     ) -> torch.Tensor:
-        """The guards' repulsive core of every pair of ``batch``, [P] kcal/mol."""
+        """The guards' repulsive core and bonded stretch wall of every pair of ``batch``,
+        [P] kcal/mol."""
         hydrogen = batch.element_index == HYDROGEN_INDEX
         i, j = batch.pair_index
         kind = pair_core_class(bonded.long(), hydrogen[i].long(), hydrogen[j].long())
-        radius = torch.tensor(self.guards.core_radius_angstrom, dtype=positions.dtype,
-                              device=positions.device)[kind]
-        strength = torch.tensor(self.guards.core_strength_kcal_mol_angstrom3,
-                                dtype=positions.dtype, device=positions.device)[kind]
+        guards = self.guards
+
+        def per_pair(values: tuple[float, ...]) -> torch.Tensor:
+            return torch.tensor(values, dtype=positions.dtype, device=positions.device)[kind]
+
         r = pair_distances_angstrom(positions, batch.pair_index)
-        return core_energy_kcal_mol(r, radius, strength)
+        return (core_energy_kcal_mol(r, per_pair(guards.core_radius_angstrom),
+                                     per_pair(guards.core_strength_kcal_mol_angstrom3))
+                + stretch_energy_kcal_mol(r, per_pair(guards.stretch_radius_angstrom),
+                                          per_pair(guards.stretch_strength_kcal_mol_angstrom3)))
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
@@ -240,23 +247,6 @@ SMALL_MODEL_CONFIG: dict = {
         "neutral_charges": False,
     },
 }
-
-EMBEDDING_KEYS = (
-    "message_passing_steps",
-    "hidden_width",
-    "atom_head_layers",
-    "atom_head_width",
-    "edge_head_layers",
-    "edge_head_width",
-)
-POTENTIAL_KEYS = (
-    "charge_net_layers",
-    "charge_net_width",
-    "feats_net_layers",
-    "feats_net_width",
-    "neutral_charges",
-)
-
 
 def embedding_model_kwargs(section: dict) -> dict:
     """Keyword arguments of :class:`KineticDecompositionModel` from a config section."""

@@ -18,15 +18,6 @@ N_BOND_FEATURES = 4
 N_PAIR_FEATURES = 5
 N_POTENTIAL_PARAMETERS = 14
 #: the settings of training.embedding / training.potential the figure draws or prints.
-EMBEDDING_FIGURE_KEYS: tuple[str, ...] = (
-    "message_passing_steps", "hidden_width", "atom_head_layers", "atom_head_width",
-    "edge_head_layers", "edge_head_width", "batch_size", "learning_rate", "epochs",
-)
-POTENTIAL_FIGURE_KEYS: tuple[str, ...] = (
-    "pretrained_embeddings", "charge_net_layers", "charge_net_width", "feats_net_layers",
-    "feats_net_width", "neutral_charges", "batch_size", "learning_rate", "lr_decay_factor",
-    "lr_decay_every_epochs", "epochs", "coordinate_noise_angstrom",
-)
 
 _INPUT = "#F0F0F0"
 _GNN = "#CFE3F3"

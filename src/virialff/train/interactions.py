@@ -93,19 +93,7 @@ from virialff.train.stages import (
 
 log = logging.getLogger("virialff.train")
 
-#: settings of ``training.interactions`` that change the trained model (fingerprinted).
-TRAINING_KEYS: tuple[str, ...] = (
-    "interaction_weight",
-    "learning_rate",
-    "epochs",
-    "early_stopping_patience",
-    "batch_size",
-    "molecule_batch_size",
-    "coordinate_noise_angstrom",
-    "max_molecular_mae_increase",
-    "neutral_charges",
-)
-
+from virialff.config_keys import INTERACTION_TRAINING_KEYS as TRAINING_KEYS  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # Data and the interaction energy

@@ -23,13 +23,12 @@ import numpy as np
 import torch
 
 from virialff.chem.graph import GraphBatch, select_molecules
+from virialff.config_keys import EMBEDDING_KEYS, POTENTIAL_KEYS
 from virialff.formats.model_file import model_payload, read_model_file, write_model_file
 from virialff.model.device import select_device
 from virialff.model.embedding import KineticDecompositionModel
 from virialff.model.potential import guards_from_distances
 from virialff.model.potential_model import (
-    EMBEDDING_KEYS,
-    POTENTIAL_KEYS,
     TARGET_KEYS,
     PotentialModel,
     build_potential_model,
@@ -220,14 +219,16 @@ def energy_and_force_mae(model: PotentialModel, data: GraphBatch, device: torch.
             "n": int(indices.numel()), "n_with_forces": n_with_forces}
 
 
-def shortest_class_distances(graphs: GraphBatch, indices: torch.Tensor,
-                             chunk: int = 512) -> dict[str, float]:
-    """Shortest distance (Å) of each pair class (bonded X–H, bonded heavy–heavy, non-bonded)
-    over every pair of the molecules ``indices``: where the guards' cores must stay zero."""
+def class_distance_range(graphs: GraphBatch, indices: torch.Tensor, chunk: int = 512
+                         ) -> tuple[dict[str, float], dict[str, float]]:
+    """Shortest and longest distance (Å) of each pair class (bonded X–H, bonded heavy–heavy,
+    non-bonded) over every pair of the molecules ``indices``: where the guards' cores and
+    stretch walls must stay zero."""
     from virialff.model.potential import CORE_CLASSES, pair_core_class, pair_distances_angstrom
     from virialff.model.potential_model import HYDROGEN_INDEX
 
     shortest = dict.fromkeys(CORE_CLASSES, float("inf"))
+    longest = dict.fromkeys(CORE_CLASSES, 0.0)
     for start in range(0, indices.numel(), chunk):
         batch = select_molecules(graphs, indices[start:start + chunk])
         hydrogen = (batch.element_index == HYDROGEN_INDEX).long()
@@ -237,11 +238,12 @@ def shortest_class_distances(graphs: GraphBatch, indices: torch.Tensor,
         for k, name in enumerate(CORE_CLASSES):
             if bool((kind == k).any()):
                 shortest[name] = min(shortest[name], float(r[kind == k].min()))
+                longest[name] = max(longest[name], float(r[kind == k].max()))
     missing = [name for name, value in shortest.items() if not np.isfinite(value)]
     if missing:
         raise ValueError(f"the training molecules have no pair of class {missing}: the guards "
                          "cannot be placed")
-    return shortest
+    return shortest, longest
 
 
 def _require_train(split: dict[str, torch.Tensor]) -> None:
@@ -475,12 +477,13 @@ def _train_potential_once(
     train = split["train"]
     if section.get("guards"):
         guard = dict(section["guard_settings"])
-        shortest = shortest_class_distances(graphs, train)
+        shortest, longest = class_distance_range(graphs, train)
         model_config["potential"]["guards"] = guards_from_distances(
             shortest, guard["width_min_angstrom"], guard["width_max_angstrom"],
             guard["amplitude_max_kcal_mol"], guard["core_margin"], guard["core_wall_kcal_mol"],
-            guard["c12_floor_at_shortest_kcal_mol"]).to_dict()
+            guard["c12_floor_at_shortest_kcal_mol"], longest).to_dict()
         model_config["potential"]["guards"]["shortest_training_distance_angstrom"] = shortest
+        model_config["potential"]["guards"]["longest_training_distance_angstrom"] = longest
         log.info("guards from the training geometries: %s", model_config["potential"]["guards"])
     inputs = {"dataset": file_digest(dataset_path)}
     if pretrained:
