@@ -10,7 +10,7 @@ CONFIG ?= config.yaml
 APT_PACKAGES := psi4 xtb
 SETUP_STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup run test lint dry-run report clean-results system-packages
+.PHONY: setup run test lint dry-run report studies clean-results system-packages
 
 setup: system-packages $(SETUP_STAMP)
 
@@ -34,6 +34,10 @@ $(SETUP_STAMP): pyproject.toml
 
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --printshellcmds
+
+# The seeded studies (every comparison between trained models, >= 3 seeds); not part of run.
+studies: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --printshellcmds studies
 
 dry-run: setup
 	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)
