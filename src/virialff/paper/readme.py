@@ -1,0 +1,171 @@
+"""The README's tables of results, written from files and checked against them.
+
+A finished run's numbers are kept in the repository as a snapshot (``docs/results/<run>/``:
+the ``metrics/*.json`` files the tables read, copied by :func:`take_snapshot`); each table of
+:data:`TABLES` is rendered from it (and from ``data/published/`` for the paper's values) and
+sits in ``README.md`` between ``<!-- begin: NAME -->`` and ``<!-- end: NAME -->``.
+``python -m virialff.paper.readme`` rewrites them; ``--check`` says which differ, and the test
+suite runs the check, so an edited number fails.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from virialff.paper.numbers import NOT_AVAILABLE, Quoter
+from virialff.paper.published import PUBLISHED_SOURCE as PUB
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+README = REPO_ROOT / "README.md"
+SNAPSHOT = REPO_ROOT / "docs" / "results" / "demo"
+#: metrics files of a run that the README's tables read.
+SNAPSHOT_FILES: tuple[str, ...] = (
+    "total", "kinetic", "total_scratch", "total_neutral_charges", "total_forces",
+    "total_forces_guards", "total_interactions", "s66", "base_pairs", "conformers",
+    "interactions", "simulation", "charge_ablation",
+)
+BASELINES: tuple[str, ...] = ("gfn2_xtb", "ani1x", "mmff94")
+
+
+def take_snapshot(results: str | Path, snapshot: str | Path = SNAPSHOT) -> list[Path]:
+    """Copy the metrics files the README reads from a finished run's ``results`` folder."""
+    target = Path(snapshot) / "metrics"
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in SNAPSHOT_FILES:
+        source = Path(results) / "metrics" / f"{name}.json"
+        if source.exists():
+            copied.append(Path(shutil.copyfile(source, target / source.name)))
+    return copied
+
+
+def _cell(q: Quoter, source: str, key: str, digits: int = 2) -> str:
+    text = q.q(source, key, digits)
+    return "" if text.startswith(NOT_AVAILABLE) else text
+
+
+def _pair_cell(q: Quoter, method: str) -> str:
+    at, gc = (_cell(q, "results/metrics/base_pairs.json",
+                    f"methods.{method}.values_kcal_mol.{pair}") for pair in ("A-T", "G-C"))
+    return f"{at} / {gc}" if at and gc else ""
+
+
+def demo_results(q: Quoter) -> str:
+    """The demo's test errors and benchmarks next to the baselines and the paper."""
+    total, kinetic = "results/metrics/total.json", "results/metrics/kinetic.json"
+    forces = "results/metrics/total_forces_guards.json"
+    s66, conf = "results/metrics/s66.json", "results/metrics/conformers.json"
+    inter = "results/metrics/interactions.json"
+    header = ("| quantity | paper-faithful | + forces + guards | GFN2-xTB | ANI-1x | MMFF94 "
+              "| paper |\n|---|---|---|---|---|---|---|")
+
+    def methods(source: str, key: str) -> list[str]:
+        """Each baseline's value, with its own N where it covers fewer systems."""
+        cells = []
+        for m in BASELINES:
+            value = _cell(q, source, f"methods.{m}.{key}")
+            own = _cell(q, source, f"methods.{m}.n", 0)
+            if value and own and own != _cell(q, source, "methods.virialff.n", 0):
+                value += f" (N = {own})"
+            cells.append(value)
+        return cells
+
+    def n(source: str, key: str = "n") -> str:
+        return _cell(q, source, key, 0)
+
+    rows = [
+        [f"test MAE, total energy (kcal/mol; N = {n(total)})", _cell(q, total, "mae_kcal_mol"),
+         _cell(q, forces, "mae_kcal_mol"), "", "", "",
+         _cell(q, PUB, "test_mae_kcal_mol.total", 1)],
+        [f"test MAE, forces (kcal/mol/Å; N = {n(total, 'n_with_forces')})",
+         _cell(q, total, "force_mae_kcal_mol_angstrom"),
+         _cell(q, forces, "force_mae_kcal_mol_angstrom"), "", "", "", "—"],
+        [f"test MAE, kinetic energy (kcal/mol; N = {n(kinetic)})",
+         _cell(q, kinetic, "mae_kcal_mol"), "", "", "", "",
+         _cell(q, PUB, "test_mae_kcal_mol.kinetic", 1)],
+        ["test MAE, total energy, no K·D pretraining (kcal/mol)",
+         _cell(q, "results/metrics/total_scratch.json", "mae_kcal_mol"), "", "", "", "", "—"],
+        [f"S66 RMSE vs DFT-CP, GFN2-xTB geometries (kcal/mol; N = {n(s66)})",
+         _cell(q, s66, "methods.virialff.rmse_kcal_mol"), "",
+         *methods(s66, "rmse_kcal_mol"), _cell(q, PUB, "s66.rmse_kcal_mol", 1)],
+        [f"S66 RMSE vs CCSD(T)/CBS, reference geometries (kcal/mol; N = "
+         f"{n(inter, 's66_vs_ccsdt_cbs.methods.virialff.n')})",
+         _cell(q, inter, "s66_vs_ccsdt_cbs.methods.virialff.rmse_kcal_mol"), "",
+         *[_cell(q, inter, f"s66_vs_ccsdt_cbs.methods.{m}.rmse_kcal_mol") for m in BASELINES], "—"],
+        ["A–T / G–C interaction energy (kcal/mol; reference "
+         f"{_pair_cell(q, 'reference') or _cell(q, PUB, 'base_pairs_kcal_mol.methods.reference.A-T', 1) + ' / ' + _cell(q, PUB, 'base_pairs_kcal_mol.methods.reference.G-C', 1)})",  # noqa: E501
+         _pair_cell(q, "virialff"), "", *[_pair_cell(q, m) for m in BASELINES],
+         f"{_cell(q, PUB, 'base_pairs_kcal_mol.methods.virialff.A-T', 1)} / "
+         f"{_cell(q, PUB, 'base_pairs_kcal_mol.methods.virialff.G-C', 1)}"],
+        [f"conformer RMSE vs DFT (kcal/mol; N = {n(conf, 'methods.virialff.n')})",
+         _cell(q, conf, "methods.virialff.rmse_kcal_mol"), "",
+         *methods(conf, "rmse_kcal_mol"), _cell(q, PUB, "conformers.rmse_kcal_mol", 1)],
+    ]
+    return header + "\n" + "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
+
+
+def forces_ablation(q: Quoter) -> str:
+    """The forces ablation of the simulation check (one seed)."""
+    from virialff.evaluate.simulation import ablation_markdown
+
+    sim = "results/metrics/simulation.json"
+    if not q.has(sim):
+        return f"{NOT_AVAILABLE}: the run has no `results/metrics/simulation.json`.\n"
+    rows = q.raw(sim, "rows")
+    for index, row in enumerate(rows):  # record every number the table shows
+        for key, value in row.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                q.record(str(value), value, sim, f"rows.{index}.{key}")
+    return ablation_markdown(rows, q.raw(sim, "settings.md_time_ps"),
+                             q.raw(sim, "settings.temperature_k"))
+
+
+#: README block name → renderer.
+TABLES: dict[str, Callable[[Quoter], str]] = {
+    "demo-results": demo_results,
+    "forces-ablation": forces_ablation,
+}
+_BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
+
+
+def render(snapshot: str | Path = SNAPSHOT, root: str | Path = REPO_ROOT) -> dict[str, str]:
+    """Every table of :data:`TABLES` from a snapshot."""
+    q = Quoter(root=Path(root), results=Path(snapshot))
+    return {name: renderer(q) for name, renderer in TABLES.items()}
+
+
+def update(text: str, tables: dict[str, str]) -> str:
+    """``text`` with the body of every block of ``tables`` replaced; ``ValueError`` for a
+    missing block."""
+    for name, body in tables.items():
+        pattern = re.compile(rf"<!-- begin: {re.escape(name)} -->\n.*?<!-- end: "
+                             rf"{re.escape(name)} -->", re.DOTALL)
+        if not pattern.search(text):
+            raise ValueError(f"README has no block {name!r} (<!-- begin: {name} --> … "
+                             f"<!-- end: {name} -->)")
+        text = pattern.sub(lambda _m, n=name, b=body: _BLOCK.format(name=n, body=b), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m virialff.paper.readme [--snapshot RESULTS] [--check]``."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--snapshot" in args:
+        take_snapshot(args[args.index("--snapshot") + 1])
+    text = README.read_text()
+    updated = update(text, render())
+    if "--check" in args:
+        if updated != text:
+            print("README.md differs from its files: run python -m virialff.paper.readme")
+            return 1
+        return 0
+    README.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
