@@ -20,14 +20,25 @@ def mol_from_positions(symbols: Sequence[str], positions_angstrom: Any, charge: 
     radii; single bonds, not sanitised). Raises ``ValueError`` when RDKit cannot read the
     structure or assign bond orders.
     """
+    import numpy as np
     from rdkit import Chem
     from rdkit.Chem import rdDetermineBonds
+    from rdkit.Geometry import Point3D
 
-    from virialff.formats.xyz import format_xyz
-
-    mol = Chem.MolFromXYZBlock(format_xyz(list(symbols), positions_angstrom))
-    if mol is None:
-        raise ValueError("RDKit could not read the structure (unknown element symbol?)")
+    positions = np.asarray(positions_angstrom, dtype=float)
+    if positions.shape != (len(symbols), 3):
+        raise ValueError(f"positions shape {positions.shape} does not match {len(symbols)} atoms")
+    editable = Chem.RWMol()
+    try:
+        for symbol in symbols:
+            editable.AddAtom(Chem.Atom(str(symbol)))
+    except RuntimeError:
+        raise ValueError("RDKit could not read the structure (unknown element symbol?)") from None
+    conformer = Chem.Conformer(len(symbols))
+    for index, (x, y, z) in enumerate(positions):
+        conformer.SetAtomPosition(index, Point3D(float(x), float(y), float(z)))
+    editable.AddConformer(conformer, assignId=True)
+    mol = editable.GetMol()
     try:
         if bond_orders:
             rdDetermineBonds.DetermineBonds(mol, charge=int(charge))
