@@ -67,7 +67,8 @@ EXPECTED: dict[str, set[str]] = {
     "training.embedding.": {"train_embedding", "learning_curve_point"},
     "training.potential.": {"train_potential", "learning_curve_point"},
     "training.interactions.": {"train_interactions"},
-    "training.interactions.enabled": set(),
+    # the simulation check then also runs the interaction-stage model
+    "training.interactions.enabled": {"simulation_summary"},
     "training.interactions.databases_dir": {"prepare_dimers"},
     "training.interactions.databases": {"prepare_dimers"},
     "training.interactions.reference_tables.": {"prepare_dimers"},
