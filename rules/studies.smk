@@ -22,7 +22,8 @@ rule study_seed:
     params:
         embedding=settings("training.embedding"),
         potential=settings("training.potential"),
-        forces=settings("training.forces"),
+        forces={k: settings("training.forces")[k]
+                for k in ("force_weight_grid", "max_grid_extensions")},
         guards=settings("training.guards"),
         simulation=settings("evaluation.simulation"),
     log:

@@ -31,7 +31,9 @@ POTENTIAL_MODELS = {
 }
 #: Beyond the paper (training.forces): force-matched total-energy models, without and with
 #: the guards of the functional form; w_F is chosen on validation from the grid.
-FORCE_MODELS = ("total_forces", "total_forces_guards")
+FORCE_MODELS = ("total_forces_guards",)
+if config["training"]["forces"]["ablation"]:
+    FORCE_MODELS = ("total_forces", "total_forces_guards")
 if config["training"]["forces"]["enabled"]:
     _FORCES = settings("training.forces")
     for _name in FORCE_MODELS:
