@@ -6,7 +6,12 @@ from snakemake.utils import min_version
 min_version("8.20")
 
 
-configfile: "config.yaml"
+# config.yaml is the demo: it is read only when no --configfile is given, so every other
+# configuration is complete on top of the schema's defaults (schemas/config.schema.yaml), the
+# one source of every default (the keys, with what each does: docs/configuration.md).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 report: "report/workflow.rst"

@@ -135,3 +135,74 @@ def result_settings(config: dict[str, Any], path: str,
         section = section[part]
     drop = execution_keys(path, schema_path)
     return _sorted({k: v for k, v in section.items() if k not in drop})
+
+
+def repeated_defaults(config: dict[str, Any], defaults: dict[str, Any] | None = None,
+                      prefix: str = "") -> list[str]:
+    """Dotted keys of ``config`` (a config file as written) whose value is the schema's
+    default: a file that repeats a default would keep an old value when the schema changes."""
+    defaults = default_config() if defaults is None else defaults
+    found = []
+    for key, value in config.items():
+        default = defaults.get(key) if isinstance(defaults, dict) else None
+        if isinstance(value, dict) and isinstance(default, dict):
+            found += repeated_defaults(value, default, f"{prefix}{key}.")
+        elif isinstance(defaults, dict) and key in defaults and value == default:
+            found.append(f"{prefix}{key}")
+    return found
+
+
+def configuration_markdown(schema_path: Path | str = SCHEMA_PATH) -> str:
+    """Every key of the schema with its type, default and description, as Markdown
+    (``docs/configuration.md``; ``python -m virialff.config`` writes it)."""
+    import json
+
+    lines = [
+        "# Configuration keys",
+        "",
+        "Written by `python -m virialff.config` from `schemas/config.schema.yaml`, the one source",
+        "of every default; a test fails when this page and the schema differ. A configuration",
+        "file holds only what differs from these defaults (`config.yaml` for the demo,",
+        "`config/reference.yaml`, `config/paper.yaml`); keys marked *execution* reach the rules",
+        "as threads or resources and rerun nothing when changed.",
+        "",
+    ]
+
+    def kind(node: dict) -> str:
+        if "$ref" in node:
+            return node["$ref"].rsplit("/", 1)[-1].replace("_", " ")
+        value = node.get("type", "")
+        return " or ".join(value) if isinstance(value, list) else str(value)
+
+    def walk(node: dict, prefix: str, depth: int) -> None:
+        rows = []
+        for key, child in node.get("properties", {}).items():
+            if child.get("type") == "object" and "properties" in child:
+                continue
+            text = " ".join(str(child.get("description", "")).split())
+            if EXECUTION_ANNOTATION in child:
+                text = (text.rstrip(".") + ". " if text else "") + (
+                    f"*Execution*: {child[EXECUTION_ANNOTATION]}.")
+            if "enum" in child:
+                text = (text.rstrip(".") + "; one of " if text else "One of ") + ", ".join(
+                    f"`{v}`" for v in child["enum"]) + "."
+            default = json.dumps(child.get("default"), ensure_ascii=False)
+            rows.append(f"| `{prefix}{key}` | {kind(child)} | `{default}` | {text} |")
+        if rows:
+            lines.extend(["| key | type | default | meaning |", "|---|---|---|---|", *rows, ""])
+        for key, child in node.get("properties", {}).items():
+            if child.get("type") == "object" and "properties" in child:
+                lines.append(f"{'#' * min(depth + 2, 4)} `{prefix}{key}`")
+                lines.append("")
+                description = " ".join(str(child.get("description", "")).split())
+                if description:
+                    lines.extend([description, ""])
+                walk(child, f"{prefix}{key}.", depth + 1)
+
+    lines += ["## Top level", ""]
+    walk(_schema(str(schema_path)), "", 0)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    (SCHEMA_PATH.parents[1] / "docs" / "configuration.md").write_text(configuration_markdown())

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from virialff.config import execution_keys
+from virialff.config import execution_keys, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -49,12 +49,14 @@ CONFORMERS = {"conformer_search", "conformer_dft"}
 #: with ".": the most specific entry wins.
 EXPECTED: dict[str, set[str]] = {
     "run_name": RUN_NAME_RULES,
+    "results_dir": set(),  # a new folder: every job is new there, none reruns for its params
     "data_scale": RUN_NAME_RULES | {"assemble_dataset"},
     "seed": {"subset", "geometry", "train_embedding", "train_potential", "plot_fig13",
              "conformer_search", "prepare_dimers", "train_interactions", "simulation_stability"},
     "demo.molecules_csv": SUBSET,
     "qmugs.": set(),  # the demo does not read QMugs
     "reference.": set(),  # nor the reference set
+    "studies.": set(),  # the studies are their own target, not part of the run
     "filters.": SUBSET,
     "filters.elements": SUBSET | {"plot_fig04", "conformer_search"},
     "subset.": SUBSET,
@@ -62,11 +64,17 @@ EXPECTED: dict[str, set[str]] = {
     "sharding.": SUBSET,
     "geometry.": GEOMETRY_RULES,
     "descriptors.": DFT_RULES,
+    "descriptors.cache": set(),  # content-addressed: a hit restores what the stage computes
     "descriptors.method": DFT_RULES | {"s66_metrics", "conformer_metrics"},
     "descriptors.basis": DFT_RULES | {"s66_metrics", "conformer_metrics"},
     "training.embedding.": {"train_embedding", "learning_curve_point"},
     "training.potential.": {"train_potential", "learning_curve_point"},
     "training.interactions.": {"train_interactions"},
+    # the force-trained models: their grid and guards are their train_potential's params
+    "training.forces.": {"train_potential"},
+    "training.forces.enabled": {"simulation_summary"},
+    "training.forces.ablation": {"simulation_summary"},
+    "training.guards.": {"train_potential"},
     # the simulation check then also runs the interaction-stage model
     "training.interactions.enabled": {"simulation_summary"},
     "training.interactions.databases_dir": {"prepare_dimers"},
@@ -101,10 +109,13 @@ EXPECTED["training.potential.neutral_charges"] = POTENTIAL_NETWORK | {"charge_ab
 #: leaf keys that are not changed here, and why.
 NOT_VARIED: dict[str, str] = {
     "source": "another source needs its data (a QMugs download or the reference cache)",
+    "descriptors.source": "the wavefunction source needs stored QMugs wavefunction files",
     "evaluation.ani.model": "ANI-1x is the only allowed value",
 }
 #: keys that change which jobs exist (new shard or point names), not only params.
 CHANGE_THE_JOBS = {"subset.n_molecules", "sharding.molecules_per_shard", "learning_curve.seeds",
+                   "results_dir",
+                   "training.forces.enabled", "training.forces.ablation",
                    "learning_curve.n_sizes", "learning_curve.enabled",
                    "training.potential.neutral_charges", "training.interactions.enabled"}
 
@@ -120,7 +131,9 @@ def _leaves(node: dict, prefix: str = "") -> list[str]:
     return out
 
 
-CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
+#: the demo's complete configuration: every key of the schema, as config.yaml sets it or as
+#: its default, so that every key is varied (a dry run is given the whole file)
+CONFIG = load_config(REPO / "config.yaml")
 LEAVES = _leaves(CONFIG)
 
 
@@ -155,6 +168,10 @@ def _changed_value(key: str, value, work: Path):  # noqa: ANN001, ANN202
         return _changed_value("demo.molecules_csv", CONFIG["demo"]["molecules_csv"], work)
     if key == "geometry.gfn":  # 0, 1 or 2
         return 1
+    if key == "training.guards.core_margin":  # below 1
+        return round(value * 0.9, 6)
+    if key == "split.counts":
+        return {"train": 48, "val": 4, "test": 12}
     if key == "training.potential.lr_decay_factor":  # at most 1
         return round(value * 0.9, 6)
     if key == "evaluation.parameters.split":
@@ -171,8 +188,10 @@ def _changed_value(key: str, value, work: Path):  # noqa: ANN001, ANN202
         return "custom"
     if key == "filters.elements":
         return [e for e in value if e != "P"]
-    if key == "learning_curve.seeds":
+    if key in ("learning_curve.seeds", "studies.seeds"):
         return [*value, max(value) + 1]
+    if key == "training.forces.force_weight_grid":
+        return [*value, 3.0]
     if key == "training.interactions.databases":
         return value[:1]
     if key == "training.interactions.interaction_weight":
@@ -190,11 +209,21 @@ def _changed_value(key: str, value, work: Path):  # noqa: ANN001, ANN202
     if value is None:
         return {"qmugs.root": "/nonexistent/qmugs", "subset.n_molecules": 60,
                 "descriptors.cache": "data/reference", "split.counts": None,
-                "evaluation.conformers.max_conformers": 6}[key]
+                "evaluation.conformers.max_conformers": 6,
+                "descriptors.wavefunction_root": "/nonexistent/wavefunctions",
+                "training.embedding.early_stopping_patience": 10,
+                "training.potential.early_stopping_patience": 10,
+                "reference.conformers_per_molecule": 2,
+                "reference.shards": ["shard00000"]}[key]
     if isinstance(value, str):
         return {"method": "b3lyp-d3bj", "basis": "def2-tzvp", "scf_type": "pk",
                 "memory": "2 GB", "optimization_level": "tight", "device": "cpu",
-                }.get(key.rsplit(".", 1)[-1], value + "_changed")
+                "engine": "pyscf", "long_range_exchange_fit": "pyscf",
+                "descriptors.pyscf.device": "auto",
+                }.get(key, {"method": "b3lyp-d3bj", "basis": "def2-tzvp", "scf_type": "pk",
+                            "memory": "2 GB", "optimization_level": "tight", "device": "cpu",
+                            "engine": "pyscf", "long_range_exchange_fit": "pyscf",
+                            }.get(key.rsplit(".", 1)[-1], value + "_changed"))
     raise AssertionError(f"no change rule for {key} = {value!r}")
 
 
