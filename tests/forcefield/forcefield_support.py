@@ -10,6 +10,7 @@ from rdkit import Chem
 from rdkit.Chem import AllChem
 from rdkit.Geometry import Point3D
 
+from virialff.chem.elements import SUPPORTED_ELEMENTS
 from virialff.model.potential_model import SMALL_MODEL_CONFIG
 from virialff.model.predictor import Predictor, read_xyz
 
@@ -74,8 +75,12 @@ ACTIVE_GUARDS = {
     "c12_floor_kcal_mol_angstrom12": 500.0,
     "core_radius_angstrom": [1.25, 1.6, 2.9],
     "core_strength_kcal_mol_angstrom3": [300.0, 200.0, 5.0],
-    "stretch_radius_angstrom": [1.0, 1.3, 1000.0],
-    "stretch_strength_kcal_mol_angstrom3": [200.0, 150.0, 0.0],
+    # a wall on every bond (by element pair), starting just past ordinary bond lengths
+    "stretch_radius_angstrom": [1.0 if "H" in (a, b) else 1.3
+                                for a in SUPPORTED_ELEMENTS for b in SUPPORTED_ELEMENTS],
+    "stretch_strength_kcal_mol_angstrom3": [200.0 if "H" in (a, b) else 150.0
+                                            for a in SUPPORTED_ELEMENTS
+                                            for b in SUPPORTED_ELEMENTS],
 }
 
 

@@ -19,14 +19,14 @@ from virialff.model.potential import (
 )
 
 SHORTEST = {"bonded_hydrogen": 0.93, "bonded_heavy": 1.15, "nonbonded": 1.45}
-LONGEST = {"bonded_hydrogen": 1.16, "bonded_heavy": 1.95, "nonbonded": 9.0}
+LONGEST = {"bonded_hydrogen": 1.16, "bonded_heavy": 1.95, "H-C": 1.12, "C-O": 1.45}
 
 
 def guards() -> PairGuards:
     return guards_from_distances(SHORTEST, width_min_angstrom=0.1, width_max_angstrom=1.2,
                                  amplitude_max_kcal_mol=500.0, core_margin=0.95,
                                  core_wall_kcal_mol=100.0, c12_floor_at_shortest_kcal_mol=1.0,
-                                 longest_angstrom=LONGEST)
+                                 longest_bond_angstrom=LONGEST)
 
 
 def test_each_core_starts_below_the_shortest_training_distance_of_its_class():
@@ -104,20 +104,45 @@ def test_a_guarded_model_does_not_let_a_bonded_hydrogen_collapse_onto_its_carbon
     assert rise["guarded"] - rise["plain"] > 500.0
 
 
-def test_each_bonded_class_has_a_stretch_wall_beyond_its_longest_training_distance():
+def test_each_kind_of_bond_has_a_stretch_wall_beyond_its_longest_training_length():
+    """C–H ("H-C": elements in table order) and C–O bonds get walls from their own longest
+    lengths; a bond the data lack takes its class's (here O–H: bonded X–H; C–Cl: bonded
+    heavy–heavy)."""
+    from virialff.chem.elements import SUPPORTED_ELEMENTS
     from virialff.model.potential import stretch_energy_and_derivative
 
-    chosen = guards()
-    for k, name in enumerate(CORE_CLASSES[:2]):
-        start, strength = (chosen.stretch_radius_angstrom[k],
-                           chosen.stretch_strength_kcal_mol_angstrom3[k])
-        assert start == pytest.approx(LONGEST[name] / 0.95)
-        energy, _ = stretch_energy_and_derivative(np.array([LONGEST[name], 1.2 * start]),
-                                                  np.full(2, start), np.full(2, strength))
+    radius, strength = guards().stretch_tables()
+    index = SUPPORTED_ELEMENTS.index
+    for (a, b), longest in ((("C", "H"), 1.12), (("O", "C"), 1.45), (("O", "H"), 1.16),
+                            (("C", "Cl"), 1.95)):
+        start, k = radius[index(a), index(b)], strength[index(a), index(b)]
+        assert start == radius[index(b), index(a)] == pytest.approx(longest / 0.95)
+        energy, _ = stretch_energy_and_derivative(np.array([longest, 1.2 * start]),
+                                                  np.full(2, start), np.full(2, k))
         assert energy[0] == 0.0 and energy[1] == pytest.approx(100.0)
-    # molecules may part: no wall between non-bonded atoms
-    assert chosen.stretch_strength_kcal_mol_angstrom3[2] == 0.0
     r = np.linspace(1.0, 3.0, 20001)
     energy, slope = stretch_energy_and_derivative(r, np.full_like(r, 2.0), np.full_like(r, 50.0))
     assert np.all(energy[r <= 2.0] == 0.0) and np.all(np.diff(energy) >= 0.0)
     np.testing.assert_allclose(np.gradient(energy, r[1] - r[0])[1:-1], slope[1:-1], atol=1e-5)
+
+
+def test_a_guarded_model_holds_a_stretched_bond_and_lets_molecules_part():
+    from virialff.model.potential_model import SMALL_MODEL_CONFIG
+    from virialff.model.predictor import Predictor
+
+    config = {**SMALL_MODEL_CONFIG,
+              "potential": {**SMALL_MODEL_CONFIG["potential"], "guards": guards().to_dict()}}
+    guarded = Predictor.untrained("total", model_config=config, seed=4).astype(torch.float64)
+    plain = Predictor.untrained("total", seed=4).astype(torch.float64)
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    methane = Chem.AddHs(Chem.MolFromSmiles("C"))
+    AllChem.EmbedMolecule(methane, randomSeed=1)
+    x = methane.GetConformer().GetPositions()
+    stretched = x.copy()
+    stretched[1] = x[0] + 1.6 * (x[1] - x[0])  # C–H from ~1.09 to ~1.75 Å
+    rise = {name: p.parametrize(methane).energy_kcal_mol(stretched)
+            - p.parametrize(methane).energy_kcal_mol(x)
+            for name, p in (("plain", plain), ("guarded", guarded))}
+    assert rise["guarded"] - rise["plain"] > 100.0

@@ -136,12 +136,15 @@ def test_guards_are_placed_below_every_training_distance_of_their_class(trained)
     shortest, longest = class_distance_range(graphs, split["train"])
     assert guards["shortest_training_distance_angstrom"] == shortest
     assert guards["longest_training_distance_angstrom"] == longest
-    for name, radius, stretch in zip(CORE_CLASSES, guards["core_radius_angstrom"],
-                                     guards["stretch_radius_angstrom"], strict=True):
+    for name, radius in zip(CORE_CLASSES, guards["core_radius_angstrom"], strict=True):
         assert radius == pytest.approx(0.95 * shortest[name])
-        if name != "nonbonded":  # bonds are held; molecules may part
-            assert stretch == pytest.approx(longest[name] / 0.95)
-    assert guards["stretch_strength_kcal_mol_angstrom3"][2] == 0.0
+    from virialff.chem.elements import SUPPORTED_ELEMENTS
+    from virialff.model.potential import PairGuards
+
+    walls, _ = PairGuards.from_dict(guards).stretch_tables()
+    carbon, hydrogen = SUPPORTED_ELEMENTS.index("C"), SUPPORTED_ELEMENTS.index("H")
+    assert walls[carbon, hydrogen] == pytest.approx(longest["H-C"] / 0.95)
+    assert 1.0 < longest["H-C"] < 1.2 < longest["C-C"] < 1.7
     assert 0.9 < shortest["bonded_hydrogen"] < 1.2 < shortest["bonded_heavy"] < 1.6
     assert shortest["nonbonded"] > shortest["bonded_hydrogen"]
     # the guarded model reads back with its guards, and predicts the training energies with

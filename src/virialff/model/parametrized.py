@@ -275,7 +275,7 @@ class ParametrizedSystem:
             self._type_amplitudes, self._type_widths2, NEGLIGIBLE_SHORT_RANGE_KCAL_MOL
         )
         # the guards' core: (r_c [P], k_c [P]) of the intramolecular pairs, (r_c, k_c) of pairs
-        # between fragments (the non-bonded class), and the bonded stretch wall (r_s [P],
+        # between fragments (the non-bonded class), and the stretch wall of the bonds (r_s [P],
         # k_s [P]; k_s = 0 for non-bonded pairs); None without guards
         self.intra_core = self.nonbonded_core = self.intra_stretch = None
         if self.guards is not None:
@@ -285,10 +285,13 @@ class ParametrizedSystem:
                                    hydrogen[self.intra_pair_index[1]])
             radius = np.asarray(self.guards.core_radius_angstrom)
             strength = np.asarray(self.guards.core_strength_kcal_mol_angstrom3)
-            stretch = np.asarray(self.guards.stretch_radius_angstrom)
-            stretch_strength = np.asarray(self.guards.stretch_strength_kcal_mol_angstrom3)
+            stretch, stretch_strength = self.guards.stretch_tables()
+            element = np.array([SUPPORTED_ELEMENTS.index(e) for e in self.elements])
+            ei, ej = element[self.intra_pair_index[0]], element[self.intra_pair_index[1]]
+            bonded = self.intra_pair_type > 0
             self.intra_core = (radius[kind], strength[kind])
-            self.intra_stretch = (stretch[kind], stretch_strength[kind])
+            self.intra_stretch = (np.where(bonded, stretch[ei, ej], 1e3),
+                                  np.where(bonded, stretch_strength[ei, ej], 0.0))
             self.nonbonded_core = (radius[2], strength[2])
         self._neighbours = None
 

@@ -20,9 +20,9 @@ Guards (beyond the paper; off in the paper-faithful model, see :class:`PairGuard
 
 - a repulsive core per pair class (bonded X–H, bonded heavy–heavy, non-bonded),
   E_core = k_c·(r_c − r)³ for r < r_c, else exactly 0 (continuous to the second derivative);
-- a stretch wall per bonded class, its mirror image, E_wall = k_s·(r − r_s)³ for r > r_s, else
-  exactly 0: a covalent bond stays a bond, as in every classical force field (the paper's
-  Gaussians vanish beyond 4.2 Å, so a bond that once stretches past them is free);
+- a stretch wall per bonded element pair, the core's mirror image, E_wall = k_s·(r − r_s)³ for
+  r > r_s, else exactly 0: a covalent bond stays a bond, as in every classical force field
+  (the paper's Gaussians vanish beyond 4.2 Å, so a bond that once stretches past them is free);
 - bounded Gaussians, a_k = a_max·tanh(raw/a_max) and w_k = w_min + (w_max − w_min)·σ(raw),
   and a floor on the r⁻¹² coefficient, |C1| = floor + |raw|
   (:func:`bounded_pair_parameters`).
@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import torch
 
+from virialff.chem.elements import SUPPORTED_ELEMENTS
 from virialff.units import COULOMB_KCAL_MOL_ANGSTROM
 
 #: number of pair parameters C0..C13.
@@ -56,8 +57,10 @@ class PairGuards:
     ``width_min_angstrom``, ``width_max_angstrom``, ``amplitude_max_kcal_mol``: bounds of the
     Gaussians; ``c12_floor_kcal_mol_angstrom12``: least |C1|; ``core_radius_angstrom`` and
     ``core_strength_kcal_mol_angstrom3``: r_c and k_c per :data:`CORE_CLASSES`;
-    ``stretch_radius_angstrom`` and ``stretch_strength_kcal_mol_angstrom3``: r_s and k_s per
-    class (the non-bonded class has k_s = 0: molecules may part).
+    ``stretch_radius_angstrom`` and ``stretch_strength_kcal_mol_angstrom3``: r_s and k_s of a
+    bond between elements a and b at index ``a·n + b`` (n =
+    :data:`virialff.chem.elements.N_ELEMENTS`, both orders), for bonded pairs only (molecules
+    may part).
     """
 
     width_min_angstrom: float
@@ -66,8 +69,17 @@ class PairGuards:
     c12_floor_kcal_mol_angstrom12: float
     core_radius_angstrom: tuple[float, float, float]
     core_strength_kcal_mol_angstrom3: tuple[float, float, float]
-    stretch_radius_angstrom: tuple[float, float, float] = (1e3, 1e3, 1e3)
-    stretch_strength_kcal_mol_angstrom3: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    stretch_radius_angstrom: tuple[float, ...] = ()
+    stretch_strength_kcal_mol_angstrom3: tuple[float, ...] = ()
+
+    def stretch_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """r_s [n, n] (Å) and k_s [n, n] (kcal/mol/Å³) by element index of a bond; no wall
+        (r_s = 1e3 Å, k_s = 0) in guards without one."""
+        n = len(SUPPORTED_ELEMENTS)
+        if not self.stretch_radius_angstrom:
+            return np.full((n, n), 1e3), np.zeros((n, n))
+        return (np.asarray(self.stretch_radius_angstrom, dtype=float).reshape(n, n),
+                np.asarray(self.stretch_strength_kcal_mol_angstrom3, dtype=float).reshape(n, n))
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -85,30 +97,40 @@ def guards_from_distances(shortest_angstrom: dict[str, float], width_min_angstro
                           width_max_angstrom: float, amplitude_max_kcal_mol: float,
                           core_margin: float, core_wall_kcal_mol: float,
                           c12_floor_at_shortest_kcal_mol: float,
-                          longest_angstrom: dict[str, float] | None = None) -> PairGuards:
-    """Guards chosen from the shortest (and longest) distance of each pair class in the
-    training data.
+                          longest_bond_angstrom: dict[str, float] | None = None) -> PairGuards:
+    """Guards chosen from the shortest distance of each pair class and the longest length of
+    each kind of bond in the training data.
 
-    ``shortest_angstrom``, ``longest_angstrom``: class (:data:`CORE_CLASSES`) → distance (Å).
-    The core of a class starts at r_c = ``core_margin`` × its shortest distance, so no
-    training energy changes, and reaches ``core_wall_kcal_mol`` at 0.8·r_c:
-    k_c = wall / (0.2·r_c)³. The stretch wall of a bonded class starts at r_s = its longest
-    distance / ``core_margin`` and reaches the same wall at 1.2·r_s: k_s = wall / (0.2·r_s)³
-    (none without ``longest_angstrom``). The r⁻¹² floor is the coefficient worth
-    ``c12_floor_at_shortest_kcal_mol`` at the shortest non-bonded distance.
+    ``shortest_angstrom``: class (:data:`CORE_CLASSES`) → distance (Å). The core of a class
+    starts at r_c = ``core_margin`` × its shortest distance, so no training energy changes, and
+    reaches ``core_wall_kcal_mol`` at 0.8·r_c: k_c = wall / (0.2·r_c)³. ``longest_bond_angstrom``:
+    ``"C-H"`` (elements in :data:`SUPPORTED_ELEMENTS` order) → the longest such bond, and the
+    bonded classes ``bonded_hydrogen``/``bonded_heavy`` for element pairs the data lack; the
+    stretch wall of a bond starts at r_s = its longest length / ``core_margin`` and reaches the
+    same wall at 1.2·r_s: k_s = wall / (0.2·r_s)³ (no wall without ``longest_bond_angstrom``).
+    The r⁻¹² floor is the coefficient worth ``c12_floor_at_shortest_kcal_mol`` at the shortest
+    non-bonded distance.
     """
     radii = tuple(core_margin * float(shortest_angstrom[c]) for c in CORE_CLASSES)
     strengths = tuple(core_wall_kcal_mol / (0.2 * r) ** 3 for r in radii)
     floor = c12_floor_at_shortest_kcal_mol * float(shortest_angstrom["nonbonded"]) ** 12
-    stretch, stretch_strength = (1e3, 1e3, 1e3), (0.0, 0.0, 0.0)
-    if longest_angstrom is not None:
-        stretch = tuple(float(longest_angstrom[c]) / core_margin if c != "nonbonded" else 1e3
-                        for c in CORE_CLASSES)
-        stretch_strength = tuple(core_wall_kcal_mol / (0.2 * r) ** 3 if c != "nonbonded"
-                                 else 0.0 for c, r in zip(CORE_CLASSES, stretch, strict=True))
+    stretch: list[float] = []
+    if longest_bond_angstrom is not None:
+        for first in SUPPORTED_ELEMENTS:
+            for second in SUPPORTED_ELEMENTS:
+                key = bond_key(first, second)
+                fallback = "bonded_hydrogen" if "H" in (first, second) else "bonded_heavy"
+                stretch.append(float(longest_bond_angstrom.get(
+                    key, longest_bond_angstrom[fallback])) / core_margin)
     return PairGuards(float(width_min_angstrom), float(width_max_angstrom),
-                      float(amplitude_max_kcal_mol), floor, radii, strengths, stretch,
-                      stretch_strength)
+                      float(amplitude_max_kcal_mol), floor, radii, strengths, tuple(stretch),
+                      tuple(core_wall_kcal_mol / (0.2 * r) ** 3 for r in stretch))
+
+
+def bond_key(first: str, second: str) -> str:
+    """``"C-H"``: a bond's two elements in :data:`SUPPORTED_ELEMENTS` order."""
+    a, b = sorted((first, second), key=SUPPORTED_ELEMENTS.index)
+    return f"{a}-{b}"
 
 
 def pair_core_class(pair_bonded, hydrogen_first, hydrogen_second):  # noqa: ANN001, ANN201

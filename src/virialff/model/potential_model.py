@@ -143,21 +143,24 @@ class PotentialModel(nn.Module):
 
     def core_energy(self, positions: torch.Tensor, batch, bonded: torch.Tensor  # noqa: ANN001
                     ) -> torch.Tensor:
-        """The guards' repulsive core and bonded stretch wall of every pair of ``batch``,
-        [P] kcal/mol."""
+        """The guards' repulsive core of every pair of ``batch`` and the stretch wall of every
+        bond, [P] kcal/mol."""
         hydrogen = batch.element_index == HYDROGEN_INDEX
         i, j = batch.pair_index
         kind = pair_core_class(bonded.long(), hydrogen[i].long(), hydrogen[j].long())
         guards = self.guards
 
-        def per_pair(values: tuple[float, ...]) -> torch.Tensor:
-            return torch.tensor(values, dtype=positions.dtype, device=positions.device)[kind]
+        def table(values) -> torch.Tensor:  # noqa: ANN001 - tuple or array
+            return torch.as_tensor(np.asarray(values), dtype=positions.dtype,
+                                   device=positions.device)
 
         r = pair_distances_angstrom(positions, batch.pair_index)
-        return (core_energy_kcal_mol(r, per_pair(guards.core_radius_angstrom),
-                                     per_pair(guards.core_strength_kcal_mol_angstrom3))
-                + stretch_energy_kcal_mol(r, per_pair(guards.stretch_radius_angstrom),
-                                          per_pair(guards.stretch_strength_kcal_mol_angstrom3)))
+        core = core_energy_kcal_mol(r, table(guards.core_radius_angstrom)[kind],
+                                    table(guards.core_strength_kcal_mol_angstrom3)[kind])
+        radius, strength = (table(t) for t in guards.stretch_tables())
+        ei, ej = batch.element_index[i], batch.element_index[j]
+        wall = stretch_energy_kcal_mol(r, radius[ei, ej], strength[ei, ej])
+        return core + torch.where(bonded, wall, torch.zeros_like(wall))
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]

@@ -221,29 +221,44 @@ def energy_and_force_mae(model: PotentialModel, data: GraphBatch, device: torch.
 
 def class_distance_range(graphs: GraphBatch, indices: torch.Tensor, chunk: int = 512
                          ) -> tuple[dict[str, float], dict[str, float]]:
-    """Shortest and longest distance (Å) of each pair class (bonded X–H, bonded heavy–heavy,
-    non-bonded) over every pair of the molecules ``indices``: where the guards' cores and
-    stretch walls must stay zero."""
-    from virialff.model.potential import CORE_CLASSES, pair_core_class, pair_distances_angstrom
+    """Shortest distance (Å) of each pair class (bonded X–H, bonded heavy–heavy, non-bonded)
+    and longest length of each kind of bond (``"C-H"``, and per bonded class) over every pair
+    of the molecules ``indices``: where the guards' cores and stretch walls must stay zero."""
+    from virialff.chem.elements import SUPPORTED_ELEMENTS
+    from virialff.model.potential import (
+        CORE_CLASSES,
+        bond_key,
+        pair_core_class,
+        pair_distances_angstrom,
+    )
     from virialff.model.potential_model import HYDROGEN_INDEX
 
     shortest = dict.fromkeys(CORE_CLASSES, float("inf"))
-    longest = dict.fromkeys(CORE_CLASSES, 0.0)
+    longest: dict[str, float] = {}
     for start in range(0, indices.numel(), chunk):
         batch = select_molecules(graphs, indices[start:start + chunk])
         hydrogen = (batch.element_index == HYDROGEN_INDEX).long()
         i, j = batch.pair_index
-        kind = pair_core_class((batch.pair_type > 0).long(), hydrogen[i], hydrogen[j])
+        bonded = batch.pair_type > 0
+        kind = pair_core_class(bonded.long(), hydrogen[i], hydrogen[j])
         r = pair_distances_angstrom(batch.positions_angstrom.double(), batch.pair_index)
         for k, name in enumerate(CORE_CLASSES):
             if bool((kind == k).any()):
                 shortest[name] = min(shortest[name], float(r[kind == k].min()))
-                longest[name] = max(longest[name], float(r[kind == k].max()))
+                if name != "nonbonded":
+                    longest[name] = max(longest.get(name, 0.0), float(r[kind == k].max()))
+        ei, ej = batch.element_index[i][bonded], batch.element_index[j][bonded]
+        n = len(SUPPORTED_ELEMENTS)
+        code = torch.minimum(ei, ej) * n + torch.maximum(ei, ej)
+        lengths = r[bonded]
+        for value in torch.unique(code).tolist():
+            key = bond_key(SUPPORTED_ELEMENTS[value // n], SUPPORTED_ELEMENTS[value % n])
+            longest[key] = max(longest.get(key, 0.0), float(lengths[code == value].max()))
     missing = [name for name, value in shortest.items() if not np.isfinite(value)]
     if missing:
         raise ValueError(f"the training molecules have no pair of class {missing}: the guards "
                          "cannot be placed")
-    return shortest, longest
+    return shortest, dict(sorted(longest.items()))
 
 
 def _require_train(split: dict[str, torch.Tensor]) -> None:
