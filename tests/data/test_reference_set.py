@@ -119,9 +119,14 @@ def test_every_cached_conformer_passes_the_sum_rule_and_the_virial_ratio():
             assert descriptors.engine.startswith("psi4 ")
 
 
-#: See tests/qc/test_descriptors.py: Psi4 1.3.2's DFT gradient omits the grid-weight
-#: derivative, so Σ F is the quadrature error of a translation on the (75, 302) grid.
-NET_FORCE_TOLERANCE_KCAL_MOL_ANGSTROM = 1.5
+#: |Σ F| (kcal/mol/Å). Psi4 1.3.2's DFT gradient omits the grid-weight derivative, so Σ F is
+#: the quadrature error of a translation on the (75, 302) grid (tests/qc/test_descriptors.py
+#: shows it shrinks on a finer grid). The error grows with the core density the grid must
+#: integrate: over the first 50 geometries with forces it reached 0.62 for molecules of
+#: H C N O F and 1.63 for those with P, S, Cl or Br (ref00229_md500k: S and Cl). The bounds
+#: keep a margin over these and stay far below one bond's force (~10-100 kcal/mol/Å).
+NET_FORCE_TOLERANCE_KCAL_MOL_ANGSTROM = {"first_row": 1.0, "heavier": 2.5}
+HEAVIER = {15, 16, 17, 35}
 
 
 def test_every_cached_geometry_with_forces_has_a_vanishing_net_force():
@@ -136,7 +141,10 @@ def test_every_cached_geometry_with_forces_has_a_vanishing_net_force():
         for descriptors in entries:
             assert descriptors.has_forces and descriptors.dipole_debye is not None
             net = np.linalg.norm(descriptors.forces_kcal_mol_angstrom.sum(axis=0))
-            assert net < NET_FORCE_TOLERANCE_KCAL_MOL_ANGSTROM, (descriptors.molecule_id, net)
+            kind = ("heavier" if HEAVIER & set(descriptors.atomic_numbers.tolist())
+                    else "first_row")
+            assert net < NET_FORCE_TOLERANCE_KCAL_MOL_ANGSTROM[kind], (
+                descriptors.molecule_id, net)
 
 
 def test_splitting_by_value_keeps_every_geometry_and_puts_new_compounds_first(tmp_path):
