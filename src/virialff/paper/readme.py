@@ -124,10 +124,40 @@ def forces_ablation(q: Quoter) -> str:
                              q.raw(sim, "settings.temperature_k"))
 
 
+def reference_status(q: Quoter) -> str:
+    """How much of the reference set's DFT is committed (``data/reference``)."""
+    import csv
+
+    from virialff.formats.reference_cache import read_manifest
+
+    root = Path(q.root) / "data" / "reference"
+    shards = read_manifest(root)["shards"]
+    geometries = sum(int(e["n_ok"]) for e in shards.values())
+    with_forces = sum(int(e["n_ok"]) for e in shards.values() if e.get("gradient"))
+    compounds = set()
+    for shard in shards:
+        with open(root / "descriptors" / f"{shard}.status.csv", newline="") as handle:
+            compounds.update(row["molecule_id"].rsplit("_", 1)[0]
+                             for row in csv.DictReader(handle) if row["status"] == "ok")
+    with open(root / "molecules.csv", newline="") as handle:
+        n_molecules = sum(1 for _ in csv.DictReader(handle))
+    built = len(list((root / "geometries").glob("*.sdf.gz")))
+    source = "data/reference/manifest.json"
+    for text, value, key in ((len(shards), len(shards), "shards"),
+                             (geometries, geometries, "shards.*.n_ok"),
+                             (with_forces, with_forces, "shards.*.n_ok where gradient")):
+        q.record(str(text), value, source, key)
+    return (f"Committed: {len(shards)} shards with DFT, {geometries:,} geometries of "
+            f"{len(compounds):,} of the {n_molecules:,} compounds; {with_forces:,} of those "
+            f"geometries carry forces and dipoles (every shard computed since forces exist); "
+            f"GFN2-xTB geometries in {built} shard files.\n")
+
+
 #: README block name → renderer.
 TABLES: dict[str, Callable[[Quoter], str]] = {
     "demo-results": demo_results,
     "forces-ablation": forces_ablation,
+    "reference-status": reference_status,
 }
 _BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
 
