@@ -617,7 +617,7 @@ else:
 
 # %%
 SIM = "results/metrics/simulation.json"
-if Q.has(SIM, "rows"):
+if Q.has(SIM) and Q.raw(SIM, "rows"):
     rows = []
     for index, row in enumerate(Q.raw(SIM, "rows")):
         base = f"rows.{index}"
@@ -635,7 +635,7 @@ if Q.has(SIM, "rows"):
        f"studies target): test-split MAE of the energy (kcal/mol) and of the force components "
        f"(kcal/mol/Å), BFGS from the GFN2-xTB minimum (RMSD in Å), and in "
        f"{Q.q(SIM, 'settings.md_time_ps', 1)} ps of Langevin dynamics at "
-       f"{Q.q(SIM, 'settings.temperature_k', 0)} K the molecules with a bond stretched beyond "
+       f"{Q.q(SIM, 'settings.temperature_k', 1)} K the molecules with a bond stretched beyond "
        f"{Q.q(SIM, 'by_model.total.stretched_bond_ratio', 1)}× or compressed below "
        f"{Q.q(SIM, 'by_model.total.compressed_bond_ratio', 1)}× its GFN2-xTB length.\n\n"
        + md_table(["model", "w_F (Å)", "MAE_E", "MAE_F", "RMSD median",

@@ -6,14 +6,16 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 from data_support import DEMO_CSV, QMUGS_FIXTURE, REPO
 
 
 @pytest.fixture
 def demo_config() -> dict:
-    """config.yaml as loaded by Snakemake (paths relative to the repository)."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    """config.yaml as Snakemake sees it (over the schema's defaults; paths relative to the
+    repository)."""
+    from virialff.config import load_config
+
+    config = load_config(REPO / "config.yaml")
     config["demo"]["molecules_csv"] = str(DEMO_CSV)
     return config
 

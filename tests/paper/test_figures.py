@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from paper_fixtures import predicted_charges, predicted_parameters
 
+from virialff.config import load_config
 from virialff.paper.build import REPO_ROOT
 from virialff.plots.architecture import draw_architecture, mlp_layer_sizes
 from virialff.plots.pair_potentials import (
@@ -34,7 +34,7 @@ def test_mlp_layer_sizes() -> None:
 
 
 def test_architecture_is_drawn_from_the_config(tmp_path: Path) -> None:
-    config = yaml.safe_load((REPO_ROOT / "config.yaml").read_text())["training"]
+    config = load_config(REPO_ROOT / "config.yaml")["training"]  # with the schema defaults
     apply_theme()
     fig = draw_architecture(config["embedding"], config["potential"], n_elements=9)
     text = texts(fig)

@@ -77,6 +77,13 @@ def test_the_page_reads_offline_with_its_equations_rendered(built: dict) -> None
     assert "\\mathrm{KD}" not in page
 
 
+def test_the_forces_ablation_is_a_table_of_every_simulated_model(built: dict) -> None:
+    text = built["text"]
+    assert "Table 3." in text and "Forces ablation" in text
+    for label in ("paper-faithful (energies)", "+ forces + guards", "stage 3 (interactions)"):
+        assert label in text
+
+
 def test_tex_to_mathml_leaves_prices_and_code_alone():
     from virialff.paper.build import tex_to_mathml
 

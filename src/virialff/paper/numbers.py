@@ -50,12 +50,16 @@ def format_number(value: Any, digits: int = 2) -> str:
 
 
 def get_path(data: Mapping[str, Any], key: str) -> Any:
-    """Look up a dotted ``key`` (``methods.gfn2_xtb.rmse_kcal_mol``) in nested mappings."""
+    """Look up a dotted ``key`` (``methods.gfn2_xtb.rmse_kcal_mol``; a number indexes a list:
+    ``rows.0.label``) in nested mappings and lists."""
     node: Any = data
     for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
             raise MissingValueError(f"no '{key}'")
-        node = node[part]
     return node
 
 
