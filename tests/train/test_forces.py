@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from train_support import CHO_SMILES, embed, potential, small_config
+from train_support import CHO_SMILES, GUARDS, embed, potential, small_config
 
 from virialff.formats.model_file import read_model_file
 from virialff.model.potential import CORE_CLASSES
@@ -21,10 +21,6 @@ from virialff.train.stages import (
     class_distance_range,
     energy_and_force_errors,
 )
-
-GUARDS = {"width_min_angstrom": 0.1, "width_max_angstrom": 1.2,
-          "amplitude_max_kcal_mol": 500.0, "core_margin": 0.95, "core_wall_kcal_mol": 100.0,
-          "c12_floor_at_shortest_kcal_mol": 1.0}
 
 
 @pytest.fixture(scope="module")

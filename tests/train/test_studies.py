@@ -6,14 +6,10 @@ from __future__ import annotations
 import pytest
 from rdkit import Chem
 from rdkit.Chem import AllChem
-from train_support import CHO_SMILES, small_config
+from train_support import CHO_SMILES, GUARDS, small_config
 
 from virialff.train.data import write_synthetic_dataset
 from virialff.train.studies import STUDY_MODELS, run_seed, studies_markdown, summarize
-
-GUARDS = {"width_min_angstrom": 0.1, "width_max_angstrom": 1.2,
-          "amplitude_max_kcal_mol": 500.0, "core_margin": 0.95, "core_wall_kcal_mol": 100.0,
-          "c12_floor_at_shortest_kcal_mol": 1.0}
 
 
 def _seed(seed: int, maes: dict[str, float]) -> dict:

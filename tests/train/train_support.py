@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from virialff.config import default_config
 from virialff.model.potential_model import SMALL_MODEL_CONFIG
 
 #: the small network sizes of Predictor.untrained, plus training settings for quick runs
@@ -29,6 +30,9 @@ SMALL_TRAINING = {
         "early_stopping_patience": None,
     },
 }
+
+#: the schema's training.guards (the numbers the guards are chosen with).
+GUARDS = default_config()["training"]["guards"]
 
 #: eight molecules of H, C, O only: four linear-reference parameters for eight energies, so
 #: the least-squares reference leaves a residual for the networks to learn.
