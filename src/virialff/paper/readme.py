@@ -153,11 +153,50 @@ def reference_status(q: Quoter) -> str:
             f"GFN2-xTB geometries in {built} shard files.\n")
 
 
+def interaction_stage(q: Quoter) -> str:
+    """The paper-faithful model against the interaction stage (one seed) and the baselines."""
+    inter = "results/metrics/interactions.json"
+    if not q.has(inter):
+        return f"{NOT_AVAILABLE}: the run has no `results/metrics/interactions.json`.\n"
+    models = ("virialff", "virialff_interactions")
+    header = ("| kcal/mol | paper-faithful | + interactions | GFN2-xTB | ANI-1x | MMFF94 |\n"
+              "|---|---|---|---|---|---|")
+
+    def row(label: str, section: str, key: str = "rmse_kcal_mol") -> str:
+        n = _cell(q, inter, f"{section}.methods.virialff.n", 0)
+        cells = []
+        for m in (*models, *BASELINES):
+            value = _cell(q, inter, f"{section}.methods.{m}.{key}")
+            own = _cell(q, inter, f"{section}.methods.{m}.n", 0)
+            cells.append(f"{value} (N = {own})" if value and own and own != n else value)
+        return f"| {label} (N = {n}) | " + " | ".join(cells) + " |"
+
+    def pairs(method: str) -> str:
+        at, gc = (_cell(q, inter, f"base_pairs.values_kcal_mol.{method}.{pair}")
+                  for pair in ("A-T", "G-C"))
+        return f"{at} / {gc}" if at and gc else ""
+
+    molecular = [_cell(q, inter, f"molecular_test.{m}.mae_kcal_mol") for m in models]
+    rows = [
+        row("S66 RMSE vs CCSD(T)/CBS, reference geometries", "s66_vs_ccsdt_cbs"),
+        row("S66 RMSE vs DFT-CP, GFN2-xTB geometries", "s66_vs_dft_cp"),
+        "| A–T / G–C (reference " + " / ".join(
+            _cell(q, inter, f"base_pairs.reference_values_kcal_mol.{p}", 1)
+            for p in ("A-T", "G-C")) + ") | " + " | ".join(
+            pairs(m) for m in (*models, *BASELINES)) + " |",
+        row("conformer RMSE", "conformers"),
+        f"| molecular test MAE (N = {_cell(q, inter, 'molecular_test.virialff.n', 0)}) | "
+        + " | ".join(molecular) + " | | | |",
+    ]
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
 #: README block name → renderer.
 TABLES: dict[str, Callable[[Quoter], str]] = {
     "demo-results": demo_results,
     "forces-ablation": forces_ablation,
     "reference-status": reference_status,
+    "interaction-stage": interaction_stage,
 }
 _BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
 
