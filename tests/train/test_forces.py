@@ -182,3 +182,26 @@ def test_the_simulation_check_runs_on_a_model_the_workflow_trained(trained):
     assert row["md_compressed_bonds"] == 0 and row["md_min_bond_ratio"] > 0.6
     assert row["md_stretched_bonds"] == 0 and row["md_max_bond_ratio"] < 1.5
     assert row["md_steps"] == row["md_steps_planned"] == 1000
+
+
+def test_the_dipole_of_the_charges_is_compared_with_the_dft_dipole(trained):
+    """μ = Σ Q_i r_i (e·Å → Debye) about the DFT dipole's origin; the error is |Δμ|."""
+    from virialff.chem.graph import select_molecules
+    from virialff.model.predictor import Predictor
+    from virialff.train.evaluate import DEBYE_PER_E_ANGSTROM, dipole_errors_debye
+
+    predictor = Predictor.untrained("total", seed=7).astype(torch.float64)
+    graphs, _, _ = load_dataset(trained["dataset"])
+    batch = select_molecules(graphs, torch.tensor([0, 1]))
+    charges = predictor.model(batch, fragment=batch.atom_targets["_fragment"])["charges_e"]
+    first = slice(0, int(batch.atom_ptr[1]))
+    own = (charges[first, None].double() * batch.positions_angstrom[first].double()).sum(0)
+    batch.molecule_targets["dipole_debye"] = torch.stack(
+        [own * DEBYE_PER_E_ANGSTROM + torch.tensor([0.0, 0.0, 0.0], dtype=torch.float64),
+         torch.zeros(3, dtype=torch.float64)])
+    batch.molecule_targets["has_dipole"] = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    errors = dipole_errors_debye(predictor.model, batch)
+    assert float(errors[0]) == pytest.approx(0.0, abs=1e-9)
+    assert torch.isnan(errors[1])  # no DFT dipole: not scored
+    batch.molecule_targets["dipole_debye"][0, 0] += 1.0
+    assert float(dipole_errors_debye(predictor.model, batch)[0]) == pytest.approx(1.0)

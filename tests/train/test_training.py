@@ -160,6 +160,7 @@ def test_two_stage_training_writes_the_documented_files(dataset, tmp_path):
             "error_kcal_mol",
             "n_atoms",
             "force_mae_kcal_mol_angstrom",
+            "dipole_error_debye",
         ]
         assert len(predictions) == metrics["n"] > 0
         # the synthetic molecules carry forces: the total model's are scored, the kinetic

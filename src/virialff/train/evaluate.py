@@ -15,7 +15,7 @@ import torch
 
 from virialff.formats.model_file import read_model_file
 from virialff.model.potential_model import TARGET_KEYS, potential_model_from_payload
-from virialff.train.data import load_dataset
+from virialff.train.data import FRAGMENT_KEY, load_dataset
 from virialff.train.stages import (
     _batch,
     _place_dataset,
@@ -42,9 +42,10 @@ def predict_dataset(
     indices = splits[split]
     key = TARGET_KEYS[model.target]
     data = _place_dataset(graphs, dev)
-    predicted, force_errors = [], []
+    predicted, force_errors, dipole_errors = [], [], []
     for start in range(0, indices.numel(), batch_size):
         batch = _batch(data, indices[start : start + batch_size], dev)
+        dipole_errors.append(dipole_errors_debye(model, batch).cpu())
         energy_error, force_error, has = energy_and_force_errors(
             model, batch, batch.positions_angstrom, None, model.target == "total",
             create_graph=False)
@@ -65,9 +66,44 @@ def predict_dataset(
             "n_atoms": (graphs.atom_ptr[indices + 1] - graphs.atom_ptr[indices]).numpy(),
             "force_mae_kcal_mol_angstrom": (torch.cat(force_errors).numpy() if force_errors
                                             else np.zeros(0)),
+            "dipole_error_debye": (torch.cat(dipole_errors).numpy() if dipole_errors
+                                   else np.zeros(0)),
         }
     )
     return table, metadata
+
+
+#: Debye per e·Å.
+DEBYE_PER_E_ANGSTROM = 4.80320471
+
+
+def dipole_errors_debye(model, batch) -> torch.Tensor:  # noqa: ANN001 - PotentialModel, batch
+    """|μ(charges) − μ(DFT)| per molecule (Debye; NaN where the DFT gave no dipole), with
+    μ(charges) = Σ_i Q_i·r_i about the same origin as the DFT dipole (the input frame's)."""
+    n = batch.atom_ptr.numel() - 1
+    has = batch.molecule_targets.get("has_dipole")
+    if has is None:
+        return torch.full((n,), float("nan"), dtype=torch.float64)
+    with torch.no_grad():
+        charges = model(batch, fragment=batch.atom_targets[FRAGMENT_KEY])["charges_e"].double()
+    owner = torch.repeat_interleave(torch.arange(n, device=charges.device),
+                                    batch.atom_ptr[1:] - batch.atom_ptr[:-1])
+    moment = torch.zeros((n, 3), dtype=torch.float64, device=charges.device).index_add(
+        0, owner, charges[:, None] * batch.positions_angstrom.double())
+    error = torch.linalg.vector_norm(
+        moment * DEBYE_PER_E_ANGSTROM - batch.molecule_targets["dipole_debye"].double(), dim=-1)
+    return torch.where(has > 0, error, torch.full_like(error, float("nan")))
+
+
+def dipole_metrics(table: pd.DataFrame, worst: int = 5) -> dict:
+    """MAE of |Δμ| (Debye) over the molecules with a DFT dipole, and the ``worst`` of them."""
+    rows = table[table["dipole_error_debye"].notna()].sort_values("dipole_error_debye",
+                                                                  ascending=False)
+    return {"n_with_dipole": int(len(rows)),
+            "dipole_mae_debye": float(rows["dipole_error_debye"].mean()) if len(rows) else None,
+            "dipole_worst_debye": [{"molecule_id": r.molecule_id,
+                                    "error_debye": float(r.dipole_error_debye)}
+                                   for r in rows.head(worst).itertuples()]}
 
 
 def force_metrics(table: pd.DataFrame) -> dict:
@@ -117,6 +153,7 @@ def evaluate_model(
         "split": split,
         **error_metrics(table["error_kcal_mol"].to_numpy()),
         **force_metrics(table),
+        **dipole_metrics(table),
         "pretrained_embeddings": bool(metadata["config"].get("pretrained_embeddings", True)),
         "model_path": str(model_path),
     }
