@@ -34,7 +34,9 @@ BASELINES: tuple[str, ...] = ("gfn2_xtb", "ani1x", "mmff94")
 def take_snapshot(results: str | Path, snapshot: str | Path = SNAPSHOT) -> list[Path]:
     """Copy the metrics files the README reads from a finished run's ``results`` folder."""
     target = Path(snapshot) / "metrics"
-    target.mkdir(parents=True, exist_ok=True)
+    if target.exists():  # a file the new run lacks must not stay behind as if it had it
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
     copied = []
     for name in SNAPSHOT_FILES:
         source = Path(results) / "metrics" / f"{name}.json"
@@ -191,12 +193,29 @@ def interaction_stage(q: Quoter) -> str:
     return header + "\n" + "\n".join(rows) + "\n"
 
 
+def dag_dry_run(q: Quoter) -> str:
+    """The planning cost at QMugs scale (``benchmarks/results/dag_dry_run.json``)."""
+    source = "benchmarks/results/dag_dry_run.json"
+    if not q.has(source):
+        return f"{NOT_AVAILABLE}: `{source}` was not produced.\n"
+    per_rule = q.raw(source, "jobs_per_rule")
+    geometry, descriptors = per_rule.get("geometry", 0), per_rule.get("descriptors", 0)
+    jobs = int(q.raw(source, "jobs"))
+    return (f"`{q.t(source, 'configfile')}` over {q.q(source, 'summary_rows')} QMugs rows plans "
+            f"**{q.q(source, 'jobs')} jobs** ({geometry:,} `geometry` and {descriptors:,} "
+            f"`descriptors` shards and {jobs - geometry - descriptors:,} others) in "
+            f"**{q.q(source, 'wall_s', 1)} s wall, {q.q(source, 'cpu_s', 1)} s of CPU, "
+            f"{q.q(source, 'peak_rss_mb', 0)} MB peak memory** (budget "
+            f"{q.q(source, 'budget_s', 0)} s).\n")
+
+
 #: README block name → renderer.
 TABLES: dict[str, Callable[[Quoter], str]] = {
     "demo-results": demo_results,
     "forces-ablation": forces_ablation,
     "reference-status": reference_status,
     "interaction-stage": interaction_stage,
+    "dag-dry-run": dag_dry_run,
 }
 _BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
 
