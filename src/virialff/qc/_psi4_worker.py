@@ -109,6 +109,7 @@ def run_job(job, index, out_dir, settings):
               "error_message": "", "arrays": [], "engine": f"psi4 {psi4.__version__}"}
     name = job.get("result_name") or str(index)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     try:
         psi4.core.clean()
         psi4.core.clean_options()
@@ -197,6 +198,9 @@ def run_job(job, index, out_dir, settings):
             result.setdefault("variables", _scalar_variables())
     finally:
         result["wall_s"] = time.perf_counter() - start
+        # CPU time of this job alone (one thread): unlike the wall time, it does not grow
+        # when other work shares the machine
+        result["cpu_s"] = time.process_time() - cpu_start
         with contextlib.suppress(Exception):
             psi4.core.clean()
     # The JSON is written last and atomically: its presence marks a finished job, so a process

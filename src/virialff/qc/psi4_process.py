@@ -152,6 +152,7 @@ class Psi4Result:
     engine: str = ""
     wavefunction_path: Path | None = None
     dipole_debye: np.ndarray | None = None
+    cpu_s: float | None = None
 
     def raise_if_failed(self) -> None:
         """Raise :class:`MoleculeRejected` with the matching reason when the job failed."""
@@ -369,6 +370,7 @@ def _read_result(job: Psi4Job, name: str, results_dir: Path, process_note: str,
         wavefunction_path=wfn_path if wfn_path.exists() else None,
         dipole_debye=(np.asarray(raw["dipole_debye"], dtype=float)
                       if raw.get("dipole_debye") is not None else None),
+        cpu_s=raw.get("cpu_s"),
     )
     if result.ok and result.energy_hartree is not None and not math.isfinite(result.energy_hartree):
         result.ok, result.error_kind = False, "nan_value"
