@@ -61,7 +61,10 @@ def test_a_configfile_run_stands_on_the_defaults_not_on_the_demo(tmp_path):
     own = tmp_path / "own.yaml"
     own.write_text(yaml.safe_dump({"results_dir": str(tmp_path / "results")}))
     runs = {}
-    for name, extra in (("own", ["--configfile", str(own)]), ("demo", [])):
+    # --config (not --configfile) keeps config.yaml; both plan into empty folders, so an
+    # existing results/ of this checkout cannot hide a job
+    demo = ["--config", f"results_dir={tmp_path / 'demo_results'}"]
+    for name, extra in (("own", ["--configfile", str(own)]), ("demo", demo)):
         done = subprocess.run([snakemake, "-n", "--nolock", "--cores", "1", *extra], cwd=REPO,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
