@@ -1,6 +1,8 @@
 # Dataset stage: every shard's geometries and descriptors → dataset.pt (+ descriptors.csv) and
 # the run summary. Formats: docs/data-formats.md. Figs. 1-3 are in rules/figures.smk.
 
+from virialff.formats.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION  # noqa: E402
+
 
 rule assemble_dataset:
     """Check geometries against descriptors, featurise, collate → dataset.pt."""
@@ -17,6 +19,8 @@ rule assemble_dataset:
         status=f"{RESULTS}/dataset/dataset.status.csv",
     params:
         data_scale=config["data_scale"],
+        # a new dataset format rebuilds the dataset (the script itself may not change)
+        format_version=DATASET_FORMAT_VERSION,
     log:
         f"{LOGS}/assemble_dataset/assemble_dataset.log",
     benchmark:

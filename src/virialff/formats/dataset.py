@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from virialff.chem.graph import GraphBatch
 from virialff.formats.molecules_csv import SPLITS
+
+if TYPE_CHECKING:  # torch is imported where it is used: the rules read FORMAT_VERSION
+    import torch
 
 FORMAT_VERSION = 3
 
@@ -33,6 +34,8 @@ FORMAT_VERSION = 3
 def write_dataset(path: str | Path, graphs: GraphBatch, split: Mapping[str, torch.Tensor],
                   **metadata: Any) -> Path:
     """Save a data set (atomically); ``metadata`` adds the scalar entries."""
+    import torch
+
     from virialff.chem.elements import SUPPORTED_ELEMENTS
 
     path = Path(path)
@@ -55,6 +58,8 @@ def write_dataset(path: str | Path, graphs: GraphBatch, split: Mapping[str, torc
 def read_dataset(path: str | Path) -> tuple[GraphBatch, dict[str, torch.Tensor], dict]:
     """``(graphs, split, metadata)``; ``FileNotFoundError``, or ``ValueError`` naming the file
     for another format version or a split index outside the data set."""
+    import torch
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"dataset file {path} does not exist")
