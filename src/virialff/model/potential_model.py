@@ -148,19 +148,27 @@ class PotentialModel(nn.Module):
         hydrogen = batch.element_index == HYDROGEN_INDEX
         i, j = batch.pair_index
         kind = pair_core_class(bonded.long(), hydrogen[i].long(), hydrogen[j].long())
-        guards = self.guards
-
-        def table(values) -> torch.Tensor:  # noqa: ANN001 - tuple or array
-            return torch.as_tensor(np.asarray(values), dtype=positions.dtype,
-                                   device=positions.device)
-
+        core_radius, core_strength, radius, strength = self._guard_tables(positions)
         r = pair_distances_angstrom(positions, batch.pair_index)
-        core = core_energy_kcal_mol(r, table(guards.core_radius_angstrom)[kind],
-                                    table(guards.core_strength_kcal_mol_angstrom3)[kind])
-        radius, strength = (table(t) for t in guards.stretch_tables())
+        core = core_energy_kcal_mol(r, core_radius[kind], core_strength[kind])
         ei, ej = batch.element_index[i], batch.element_index[j]
         wall = stretch_energy_kcal_mol(r, radius[ei, ej], strength[ei, ej])
         return core + torch.where(bonded, wall, torch.zeros_like(wall))
+
+    def _guard_tables(self, like: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The guards' core r_c, k_c [3] and stretch r_s, k_s [n, n] as tensors of ``like``'s
+        dtype and device, made once per dtype and device (a training step would otherwise copy
+        them to the device on every batch)."""
+        key = (like.dtype, like.device)
+        cache = self.__dict__.setdefault("_guard_table_cache", {})
+        if key not in cache:
+            guards = self.guards
+            cache[key] = tuple(
+                torch.as_tensor(np.asarray(values), dtype=like.dtype, device=like.device)
+                for values in (guards.core_radius_angstrom,
+                               guards.core_strength_kcal_mol_angstrom3,
+                               *guards.stretch_tables()))
+        return cache[key]
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
