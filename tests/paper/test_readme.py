@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from virialff.paper import readme_benchmarks as bench
+from virialff.paper.numbers import NOT_AVAILABLE, Quoter
 from virialff.paper.readme import README, SNAPSHOT, TABLES, render, update
 
 
@@ -32,3 +34,65 @@ def test_every_table_has_its_block_and_reads_the_snapshot():
     assert (SNAPSHOT / "metrics" / "total.json").exists()
     with pytest.raises(ValueError, match="no block"):
         update("no blocks here", {"demo-results": "x"})
+
+
+#: blocks written from benchmarks/results/ (virialff.paper.readme_benchmarks) → a measured
+#: number each shows (the group is the number a test edits).
+BENCHMARK_BLOCKS = {
+    "potential-speed": (bench.potential_speed, r"\*\*([\d.]+) ms\*\*"),
+    "potential-speed-targets": (bench.potential_speed_targets, r"\| ([\d.]+) ms \|"),
+    "cutoff-truncation": (bench.cutoff_truncation, r"molecules is ([\d.]+) Å"),
+    "descriptor-paths": (bench.descriptor_paths, r"([\d.]+) molecules/s per core"),
+    "descriptor-cost": (bench.descriptor_cost, r"about ([\d.]+) core-hours"),
+    "dataset-memory": (bench.dataset_memory, r"([\d.]+) GB per 100,000"),
+    "training-throughput": (bench.training_throughput, r"\| ([\d,]+) mol/s"),
+    "training-projection": (bench.training_projection, r"projects to ([\d,]+) h"),
+    "workflow-time": (bench.workflow_time, r"([\d.]+) min of job time"),
+}
+
+
+def _block(text: str, name: str) -> str:
+    return re.search(rf"<!-- begin: {name} -->\n(.*?)<!-- end: {name} -->", text,
+                     re.DOTALL).group(1)
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARK_BLOCKS))
+def test_a_number_edited_in_a_benchmark_block_is_caught(name):
+    renderer, measured = BENCHMARK_BLOCKS[name]
+    assert TABLES[name] is renderer
+    text = README.read_text()
+    block = _block(text, name)
+    assert NOT_AVAILABLE not in block, f"{name}: a benchmark file the README reads is missing"
+    match = re.search(measured, block)
+    assert match, f"{name} shows no number like {measured!r}"
+    number = match.group(1)
+    changed = number[:-1] + str((int(number[-1]) + 1) % 10)
+    edited_block = block[:match.start(1)] + changed + block[match.end(1):]
+    edited = text.replace(block, edited_block)
+    assert edited != text
+    assert update(edited, render()) != edited, f"an edited number in {name} was not caught"
+
+
+def test_the_speed_table_is_the_last_run_and_the_targets_cover_every_run():
+    text = README.read_text()
+    speed, targets = _block(text, "potential-speed"), _block(text, "potential-speed-targets")
+    runs = sorted((SNAPSHOT.parents[2] / "benchmarks" / "results").glob(
+        "potential_speed_run*.json"))
+    assert f"`benchmarks/results/{runs[-1].name}`" in speed
+    header = next(line for line in targets.splitlines() if line.startswith("| target |"))
+    assert header.count("| run ") == len(runs)
+
+
+def test_a_missing_benchmark_file_is_said_not_invented(tmp_path):
+    q = Quoter(root=tmp_path, results=tmp_path)
+    for name, (renderer, _) in BENCHMARK_BLOCKS.items():
+        assert renderer(q).startswith(f"{NOT_AVAILABLE}: "), name
+
+
+def test_numbers_keep_the_digits_the_benchmark_scripts_print():
+    assert [bench.duration(s) for s in (0.000201232, 0.0000594, 0.0273, 5.4236, 84.0885)] == [
+        "0.201 ms", "0.0594 ms", "27.3 ms", "5.42 s", "84.1 s"]
+    assert bench.significant(2647.6) == "2,648" and bench.significant(0.0329, 2) == "0.033"
+    assert bench.rounded(133694.0) == "130,000" and bench.rounded(2557.0) == "2,600"
+    assert bench.scientific(2.5334e-7) == "2.5e-7" and bench.small(6.56e-5) == "6.6e-5"
+    assert bench.span([0.1949, 0.2182, 0.2452], unit=" s") == "0.19–0.25 s"

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from virialff.paper import readme_benchmarks as bench
 from virialff.paper.numbers import NOT_AVAILABLE, Quoter
 from virialff.paper.published import PUBLISHED_SOURCE as PUB
 
@@ -216,6 +217,16 @@ TABLES: dict[str, Callable[[Quoter], str]] = {
     "reference-status": reference_status,
     "interaction-stage": interaction_stage,
     "dag-dry-run": dag_dry_run,
+    # benchmarks/results/ (virialff.paper.readme_benchmarks)
+    "potential-speed": bench.potential_speed,
+    "potential-speed-targets": bench.potential_speed_targets,
+    "cutoff-truncation": bench.cutoff_truncation,
+    "descriptor-paths": bench.descriptor_paths,
+    "descriptor-cost": bench.descriptor_cost,
+    "dataset-memory": bench.dataset_memory,
+    "training-throughput": bench.training_throughput,
+    "training-projection": bench.training_projection,
+    "workflow-time": bench.workflow_time,
 }
 _BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
 
