@@ -35,7 +35,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from virialff.model.parametrized import (  # noqa: E402
+from virialff.forcefield.paper_system import (  # noqa: E402
     DEFAULT_CUTOFF_ANGSTROM,
     DEFAULT_SWITCH_WIDTH_ANGSTROM,
 )

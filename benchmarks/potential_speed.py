@@ -32,9 +32,9 @@ Methods, each in its own subprocess with one thread (OMP/OpenBLAS/MKL and torch)
 - ``xtb``: the ``xtb`` program, ``--grad --gfn 2``, one process per call (start-up included,
   as a user calling xtb pays it); only up to ``--xtb-max-atoms``; above 100 atoms a single
   call is timed;
-- ``openmm``: the exported system (:func:`virialff.openmm.to_openmm_system`) on OpenMM's CPU
-  platform with one thread: ``setPositions`` + ``getState(energy, forces)`` per call, and the
-  time of one integrator step.
+- ``openmm``: the exported system (:func:`virialff.forcefield.paper_openmm.to_openmm_system`)
+  on OpenMM's CPU platform with one thread: ``setPositions`` + ``getState(energy, forces)``
+  per call, and the time of one integrator step.
 
 Memory: the peak resident set size (VmHWM, reset through ``/proc/self/clear_refs`` after the
 one-off setup) during the timed calls, minus the resident size right after the imports and
@@ -66,7 +66,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from virialff.model.parametrized import DEFAULT_CUTOFF_ANGSTROM  # noqa: E402
+from virialff.forcefield.paper_system import DEFAULT_CUTOFF_ANGSTROM  # noqa: E402
 
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -402,7 +402,7 @@ def worker(
     elif method == "openmm":
         import openmm
 
-        from virialff.openmm import NM_PER_ANGSTROM, to_openmm_system
+        from virialff.forcefield.paper_openmm import NM_PER_ANGSTROM, to_openmm_system
 
         system = predictor.parametrize(mol, cutoff_angstrom=cutoff, box_angstrom=box)
         integrator = openmm.VerletIntegrator(0.0005)

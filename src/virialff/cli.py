@@ -12,8 +12,8 @@ Without ``--output`` JSON goes to standard output. Errors print one line and exi
 
 ``virialff export-openmm INPUT.sdf -o system.xml [--model M] [--cutoff 14] [--box LX LY LZ]``
 parametrises the one molecule or complex of an SDF record and writes an OpenMM ``System`` XML
-(:mod:`virialff.openmm`; ``--cutoff 0``: no intermolecular cutoff; ``--box``: a periodic
-orthorhombic cell, edges in Å).
+(:mod:`virialff.forcefield.paper_openmm`; ``--cutoff 0``: no intermolecular cutoff;
+``--box``: a periodic orthorhombic cell, edges in Å, with PME Coulomb between molecules).
 """
 
 from __future__ import annotations
@@ -161,6 +161,40 @@ def predict_command(args: argparse.Namespace) -> None:
         output.write_text(text + "\n")
 
 
+def export_openmm_xml(
+    model_path: str | None,
+    input_path: str,
+    output_path: str,
+    cutoff_angstrom: float | None = None,
+    box_angstrom: list[float] | None = None,
+):  # noqa: ANN201 - virialff.forcefield.paper_system.ParametrizedSystem
+    """Parametrise the one molecule or complex of an SDF file and write its OpenMM System XML
+    (:func:`virialff.forcefield.paper_openmm.write_openmm_xml`).
+
+    ``model_path`` None: :func:`virialff.model.predictor.load_model`'s default model.
+    ``cutoff_angstrom``: None for the default cutoff, 0 for none. ``box_angstrom``: edges [3]
+    (Å) of a periodic orthorhombic cell, None for none. Returns the parametrised system.
+    """
+    from virialff.forcefield.paper_openmm import write_openmm_xml
+    from virialff.forcefield.paper_system import DEFAULT_CUTOFF_ANGSTROM
+    from virialff.model.predictor import load_model, read_sdf
+
+    predictor = load_model(model_path, device="cpu")
+    mols = read_sdf(input_path)
+    if len(mols) != 1:
+        raise ValueError(
+            f"{input_path}: {len(mols)} records; export-openmm takes one molecule or complex "
+            "(put the molecules of a complex in one record)"
+        )
+    if cutoff_angstrom is None:
+        cutoff_angstrom = DEFAULT_CUTOFF_ANGSTROM
+    system = predictor.parametrize(
+        mols[0], cutoff_angstrom=cutoff_angstrom or None, box_angstrom=box_angstrom
+    )
+    write_openmm_xml(system, output_path)
+    return system
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``virialff`` console script; returns the exit code."""
     args = _build_parser().parse_args(argv)
@@ -168,8 +202,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "predict":
             predict_command(args)
         elif args.command == "export-openmm":
-            from virialff.openmm import export_openmm_xml
-
             export_openmm_xml(
                 args.model,
                 args.input,

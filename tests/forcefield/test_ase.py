@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ase import units
+from ase.calculators.calculator import PropertyNotImplementedError
 from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
 from ase.md.verlet import VelocityVerlet
 from ase.optimize import BFGS
 from forcefield_support import ASPIRIN, combine, embedded, positions, translated
 
-from virialff.ase import EV_PER_KCAL_MOL, VirialFFCalculator, atoms_from_rdkit
+from virialff.forcefield.ase import EV_PER_KCAL_MOL, VirialFFCalculator, atoms_from_rdkit
 from virialff.model.predictor import load_model
 
 
@@ -24,14 +25,53 @@ def test_energy_and_forces_are_the_parametrised_ones_in_ev(predictor, fluoroetha
     np.testing.assert_allclose(atoms.get_forces(), forces * EV_PER_KCAL_MOL, rtol=1e-12)
 
 
-def test_calculator_accepts_a_model_file(predictor, fluoroethanol, tmp_path):
+def test_calculator_takes_a_loaded_model_file_but_not_its_path(predictor, fluoroethanol,
+                                                               tmp_path):
+    """The calculator is torch-free: a model file is loaded by the caller
+    (virialff.model.predictor.load_model); a path is refused with that advice."""
     path = tmp_path / "total.pt"
     predictor.save(path)
     atoms = atoms_from_rdkit(fluoroethanol)
-    atoms.calc = VirialFFCalculator(str(path), fluoroethanol)
     loaded = load_model(path)  # float32 weights, as every model file holds
+    atoms.calc = VirialFFCalculator(loaded, fluoroethanol)
     expected = loaded.parametrize(fluoroethanol).energy_kcal_mol(positions(fluoroethanol))
     assert atoms.get_potential_energy() == pytest.approx(expected * EV_PER_KCAL_MOL, rel=1e-12)
+    with pytest.raises(TypeError, match="load a model file with virialff.model.predictor"):
+        VirialFFCalculator(str(path), fluoroethanol)
+
+
+class _EnergyAndForcesOnly:
+    """A system that offers only what the calculator needs: ``n_atoms`` and
+    ``energy_and_forces`` (as the Amber-form systems do), here those of a paper-form system."""
+
+    def __init__(self, system) -> None:  # noqa: ANN001 - ParametrizedSystem
+        self._system = system
+        self.n_atoms = system.n_atoms
+
+    def energy_and_forces(self, positions_angstrom):  # noqa: ANN001, ANN201
+        return self._system.energy_and_forces(positions_angstrom)
+
+
+def test_any_system_with_energy_and_forces_and_n_atoms_drives_the_calculator(stiff):
+    ethanol = embedded("CCO")
+    system = stiff.parametrize(ethanol)
+    atoms = atoms_from_rdkit(ethanol)
+    atoms.calc = VirialFFCalculator(system=_EnergyAndForcesOnly(system))
+    energy, forces = system.energy_and_forces(atoms.positions)
+    assert atoms.get_potential_energy() == pytest.approx(energy * EV_PER_KCAL_MOL, rel=1e-12)
+    np.testing.assert_allclose(atoms.get_forces(), forces * EV_PER_KCAL_MOL, rtol=1e-12)
+    assert BFGS(atoms, logfile=None).run(fmax=0.05, steps=200)
+    shorter = atoms[:-1]
+    shorter.calc = VirialFFCalculator(system=_EnergyAndForcesOnly(system))
+    with pytest.raises(ValueError, match="has 8 atoms but the parametrised topology has 9"):
+        shorter.get_potential_energy()
+    atoms.set_cell([20.0, 20.0, 20.0])
+    atoms.set_pbc(True)
+    with pytest.raises(ValueError, match="has no periodic form"):
+        atoms.get_potential_energy()
+    atoms.set_pbc(False)
+    with pytest.raises(PropertyNotImplementedError, match="stress needs a periodic cell"):
+        atoms.get_stress()
 
 
 def test_bfgs_optimisation_of_a_drug_like_molecule_converges(stiff):

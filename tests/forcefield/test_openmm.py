@@ -1,4 +1,5 @@
-"""Specification of the OpenMM export: the same energy and forces, dynamics, the CLI command."""
+"""Specification of the OpenMM export of the paper form: the same energy and forces, dynamics,
+the CLI command (periodic cells and their PME Coulomb: test_periodic.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ from forcefield_support import (
 from rdkit import Chem
 
 from virialff.cli import main
-from virialff.model.predictor import load_model
-from virialff.openmm import (
+from virialff.forcefield.paper_openmm import (
     CONSTANT_GROUP,
     INTERMOLECULAR_GROUP,
     INTRAMOLECULAR_GROUP,
     energy_and_forces,
     to_openmm_system,
 )
+from virialff.model.predictor import load_model
 
 RELATIVE_TOLERANCE = 1e-4
 
@@ -84,6 +85,7 @@ def test_exported_system_has_one_exclusion_per_intramolecular_pair(predictor):
     assert nonbonded.getNumExclusions() == 3 + 15
     assert nonbonded.getCutoffDistance().value_in_unit(openmm.unit.angstrom) == pytest.approx(14)
     assert nonbonded.getUseSwitchingFunction()
+    assert not any(isinstance(f, openmm.NonbondedForce) for f in system.getForces())  # no cell
     assert system.getNumParticles() == 9
     assert system.getParticleMass(0).value_in_unit(openmm.unit.dalton) == pytest.approx(
         15.999, rel=1e-4
@@ -136,6 +138,8 @@ def test_export_command_writes_a_system_with_the_virialff_energy(predictor, tmp_
     assert main([*command, "--box", "30", "31", "32"]) == 0
     periodic = openmm.XmlSerializer.deserialize(xml.read_text())
     assert periodic.usesPeriodicBoundaryConditions()
+    (coulomb,) = [f for f in periodic.getForces() if isinstance(f, openmm.NonbondedForce)]
+    assert coulomb.getNonbondedMethod() == openmm.NonbondedForce.PME
     edges = periodic.getDefaultPeriodicBoxVectors()
     assert [edges[k][k].value_in_unit(openmm.unit.angstrom) for k in range(3)] == pytest.approx(
         [30.0, 31.0, 32.0]

@@ -1,5 +1,6 @@
 """Specification of periodic cells: minimum images between molecules, whole molecules inside,
-the same energy through ASE and OpenMM, and clear refusals of cells that cannot work."""
+the same energy through ASE, OpenMM with the Ewald sum (PME) for the Coulomb term between
+molecules, and clear refusals of cells that cannot work."""
 
 from __future__ import annotations
 
@@ -13,8 +14,21 @@ from ase.md.verlet import VelocityVerlet
 from ase.optimize import BFGS
 from forcefield_support import combine, embedded, positions, random_rotation, with_positions
 
-from virialff.ase import VirialFFCalculator, atoms_from_rdkit
-from virialff.openmm import energy_and_forces, to_openmm_system
+from virialff.forcefield.ase import VirialFFCalculator, atoms_from_rdkit
+from virialff.forcefield.pair_potential import (
+    pair_displacements_angstrom,
+    pair_forces_kcal_mol_angstrom,
+    switching_function,
+)
+from virialff.forcefield.paper_openmm import (
+    CONSTANT_GROUP,
+    ELECTROSTATICS_GROUP,
+    INTERMOLECULAR_GROUP,
+    INTRAMOLECULAR_GROUP,
+    energy_and_forces,
+    to_openmm_system,
+)
+from virialff.units import COULOMB_KCAL_MOL_ANGSTROM
 
 BOX = np.array([12.0, 13.0, 14.0])  # Å; every edge ≥ 2·r_c
 CUTOFF, SWITCH = 5.0, 3.5  # Å: many pairs in the switch and across faces of the cell
@@ -270,19 +284,106 @@ def test_nve_dynamics_in_a_periodic_cell_conserves_the_total_energy(stiff):
     assert drift < 2e-3, f"drift {drift:.2e} eV"
 
 
+def _switched_coulomb_between_molecules(system, x: np.ndarray) -> tuple[float, np.ndarray]:  # noqa: ANN001
+    """The Coulomb term between molecules as :class:`ParametrizedSystem` evaluates it in a cell:
+    minimum images, 332.0637·QiQj/r switched to zero at r_c (kcal/mol, forces [A, 3])."""
+    first, second = np.triu_indices(system.n_atoms, k=1)
+    between = system.fragment_index[first] != system.fragment_index[second]
+    index = np.stack([first[between], second[between]])
+    delta, r = pair_displacements_angstrom(x, index, system.box_angstrom)
+    products = COULOMB_KCAL_MOL_ANGSTROM * system.charges_e[index[0]] * system.charges_e[index[1]]
+    switch, d_switch = switching_function(
+        r, system.switch_distance_angstrom, system.cutoff_angstrom
+    )
+    energy = products / r * switch
+    de_dr = -products / r**2 * switch + products / r * d_switch
+    forces = pair_forces_kcal_mol_angstrom(delta, r, de_dr, index, system.n_atoms)
+    return float(energy.sum()), forces
+
+
+def _ewald_context(system: openmm.System, platform: str, ewald: bool = False) -> openmm.Context:
+    """A context of ``system``, or of a copy whose Coulomb is OpenMM's Ewald sum (error
+    tolerance 1e-6) instead of PME."""
+    if ewald:
+        system = openmm.XmlSerializer.clone(system)
+        (coulomb,) = [f for f in system.getForces() if isinstance(f, openmm.NonbondedForce)]
+        coulomb.setNonbondedMethod(openmm.NonbondedForce.Ewald)
+        coulomb.setEwaldErrorTolerance(1e-6)
+    return openmm.Context(
+        system, openmm.VerletIntegrator(0.0005), openmm.Platform.getPlatformByName(platform)
+    )
+
+
 @pytest.mark.parametrize("platform", ["Reference", "CPU"])
-def test_openmm_export_of_a_periodic_cell_equals_virialff(cell, platform):
+def test_openmm_export_of_a_periodic_cell_is_virialff_with_the_ewald_coulomb(cell, platform):
+    """In a cell, the export's Coulomb between molecules is the Ewald sum (PME, its own force
+    group); everything else equals virialff's energy and forces without its switched, truncated
+    Coulomb between molecules. The two differ by design by that term."""
     mol, system = cell
     x = positions(mol)  # whole molecules, as OpenMM keeps them
     energy, forces = system.energy_and_forces(x)
+    coulomb, coulomb_forces = _switched_coulomb_between_molecules(system, x)
+    assert abs(coulomb) > 1.0  # the replaced term matters in this cell
     omm_system = to_openmm_system(system)
     box = omm_system.getDefaultPeriodicBoxVectors()
     np.testing.assert_allclose(
         [box[k][k].value_in_unit(openmm.unit.angstrom) for k in range(3)], BOX
     )
-    context = openmm.Context(
-        omm_system, openmm.VerletIntegrator(0.0005), openmm.Platform.getPlatformByName(platform)
+    (ewald,) = [f for f in omm_system.getForces() if isinstance(f, openmm.NonbondedForce)]
+    assert ewald.getNonbondedMethod() == openmm.NonbondedForce.PME
+    assert ewald.getForceGroup() == ELECTROSTATICS_GROUP
+    assert ewald.getNumExceptions() == system.intra_pair_index.shape[1]
+    assert ewald.getCutoffDistance().value_in_unit(openmm.unit.angstrom) == pytest.approx(CUTOFF)
+    context = _ewald_context(omm_system, platform)
+    rest, rest_forces = energy_and_forces(
+        context, x, groups={INTRAMOLECULAR_GROUP, INTERMOLECULAR_GROUP, CONSTANT_GROUP}
     )
-    omm_energy, omm_forces = energy_and_forces(context, x)
-    assert omm_energy == pytest.approx(energy, rel=1e-4)
-    assert np.abs(omm_forces - forces).max() <= 1e-4 * np.abs(forces).max()
+    assert rest == pytest.approx(energy - coulomb, rel=1e-4)
+    expected = forces - coulomb_forces
+    assert np.abs(rest_forces - expected).max() <= 1e-4 * np.abs(expected).max()
+    total, _ = energy_and_forces(context, x)
+    pme, _ = energy_and_forces(context, x, groups={ELECTROSTATICS_GROUP})
+    assert total == pytest.approx(rest + pme, rel=1e-9)
+
+
+def test_pme_coulomb_of_a_box_of_copies_equals_the_ewald_sum(predictor):
+    """Eight methanols (each with a net charge: the paper leaves totals free, and the Ewald sum
+    then has a neutralising background) in a 12 Å cell: PME within 1e-4 of OpenMM's Ewald sum
+    at error tolerance 1e-6, energy and forces."""
+    box = np.array([12.0, 12.0, 12.0])
+    centres = [(x, y, z) for x in (3.0, 9.0) for y in (3.0, 9.0) for z in (3.0, 9.0)]
+    mol = combine(*(_placed("CO", c, seed) for seed, c in enumerate(centres, start=1)))
+    system = predictor.parametrize(
+        mol, cutoff_angstrom=CUTOFF, switch_distance_angstrom=SWITCH, box_angstrom=box
+    )
+    x = positions(mol)
+    omm_system = to_openmm_system(system)
+    groups = {ELECTROSTATICS_GROUP}
+    pme, pme_forces = energy_and_forces(_ewald_context(omm_system, "CPU"), x, groups=groups)
+    ewald, ewald_forces = energy_and_forces(
+        _ewald_context(omm_system, "Reference", ewald=True), x, groups=groups
+    )
+    assert abs(ewald) > 1.0
+    assert pme == pytest.approx(ewald, rel=1e-4)
+    assert np.abs(pme_forces - ewald_forces).max() <= 1e-4 * np.abs(ewald_forces).max()
+
+
+def test_ewald_coulomb_of_molecules_far_from_their_images_is_the_plain_sum_between_them(stiff):
+    """A neutral dimer alone in a 60 Å cell: the Ewald Coulomb is the plain Coulomb sum between
+    the two molecules (images 60 Å away add 5e-4 of it); the molecules' own Coulomb, large,
+    is not in it (an exception for every intramolecular pair)."""
+    box = np.array([60.0, 60.0, 60.0])
+    mol = combine(_placed("CO", (30.0, 30.0, 30.0), 3), _placed("O", (33.0, 30.5, 30.0), 4))
+    system = stiff.parametrize(mol, box_angstrom=box)
+    x = positions(mol)
+    q = system.charges_e
+    first, second = np.triu_indices(system.n_atoms, k=1)
+    coulomb = COULOMB_KCAL_MOL_ANGSTROM * q[first] * q[second] / np.linalg.norm(
+        x[first] - x[second], axis=1
+    )
+    between = system.fragment_index[first] != system.fragment_index[second]
+    assert np.abs(np.bincount(system.fragment_index, q)).max() < 1e-12
+    context = _ewald_context(to_openmm_system(system), "CPU")
+    ewald, _ = energy_and_forces(context, x, groups={ELECTROSTATICS_GROUP})
+    assert abs(coulomb[~between].sum()) > 20 * abs(coulomb[between].sum())
+    assert ewald == pytest.approx(coulomb[between].sum(), rel=2e-3)

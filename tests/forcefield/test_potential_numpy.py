@@ -1,4 +1,5 @@
-"""Specification of the NumPy pair-energy functions with analytic derivatives (model/potential)."""
+"""Specification of the NumPy pair-energy functions with analytic derivatives
+(forcefield/pair_potential), checked against the torch forms of model/potential."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from virialff.model.potential import (
+from virialff.forcefield.pair_potential import (
     WIDTH_EPSILON_ANGSTROM2,
     long_range_energy_and_derivative,
     pair_displacements_angstrom,
-    pair_energies_kcal_mol,
     pair_forces_kcal_mol_angstrom,
     short_range_energy_and_derivative,
     short_range_extent_angstrom,
     switching_function,
 )
+from virialff.model.potential import pair_energies_kcal_mol
 from virialff.units import COULOMB_KCAL_MOL_ANGSTROM
 
 

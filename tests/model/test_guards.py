@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from virialff.model.potential import (
+from virialff.forcefield.pair_potential import (
     CORE_CLASSES,
     PairGuards,
-    bounded_pair_parameters,
     core_energy_and_derivative,
-    core_energy_kcal_mol,
     guards_from_distances,
     pair_core_class,
 )
+from virialff.model.potential import bounded_pair_parameters, core_energy_kcal_mol
 
 SHORTEST = {"bonded_hydrogen": 0.93, "bonded_heavy": 1.15, "nonbonded": 1.45}
 LONGEST = {"bonded_hydrogen": 1.16, "bonded_heavy": 1.95, "H-C": 1.12, "C-O": 1.45}
@@ -109,7 +108,7 @@ def test_each_kind_of_bond_has_a_stretch_wall_beyond_its_longest_training_length
     lengths; a bond the data lack takes its class's (here O–H: bonded X–H; C–Cl: bonded
     heavy–heavy)."""
     from virialff.chem.elements import SUPPORTED_ELEMENTS
-    from virialff.model.potential import stretch_energy_and_derivative
+    from virialff.forcefield.pair_potential import stretch_energy_and_derivative
 
     radius, strength = guards().stretch_tables()
     index = SUPPORTED_ELEMENTS.index

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from virialff.forcefield.pair_potential import lennard_jones_parameters
 from virialff.model.potential import (
-    lennard_jones_parameters,
     molecule_energy_kcal_mol,
     neutralise_charges,
     pair_energies_kcal_mol,

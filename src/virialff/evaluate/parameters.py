@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-N_PAIR_PARAMETERS = 14
+from virialff.forcefield.pair_potential import N_PAIR_PARAMETERS
+
 PARAMETER_COLUMNS: tuple[str, ...] = tuple(f"C{k}" for k in range(N_PAIR_PARAMETERS))
 
 

@@ -1,39 +1,58 @@
-"""ASE calculator: geometry optimisation and molecular dynamics with a virialff model.
+"""ASE calculator: geometry optimisation and molecular dynamics with a fixed-parameter force field.
 
-The parameters come once from the RDKit topology (:meth:`Predictor.parametrize`); every step
-then costs one :meth:`ParametrizedSystem.energy_and_forces` call, without the networks.
-Energies are returned in eV and forces in eV/Å, as ASE expects (1 kcal/mol =
-``ase.units.kcal / ase.units.mol`` eV).
+The calculator drives any system with ``n_atoms`` and ``energy_and_forces(positions_angstrom)
+-> (energy kcal/mol, forces [A, 3] kcal/mol/Å)`` (:class:`ForceFieldSystem`): a paper-form
+:class:`~virialff.forcefield.paper_system.ParametrizedSystem` (parameters once from the RDKit
+topology by ``Predictor.parametrize``; every step then costs one ``energy_and_forces`` call,
+without the networks) or an Amber-form system. Energies are returned in eV and forces in eV/Å,
+as ASE expects (1 kcal/mol = ``ase.units.kcal / ase.units.mol`` eV).
 
 Usage::
 
     from ase.optimize import BFGS
-    from virialff.ase import VirialFFCalculator, atoms_from_rdkit
+    from virialff.forcefield.ase import VirialFFCalculator, atoms_from_rdkit
+    from virialff.model.predictor import load_model
 
     atoms = atoms_from_rdkit(mol)                      # mol: explicit H, one conformer
-    atoms.calc = VirialFFCalculator("results/models/total.pt", mol)
+    atoms.calc = VirialFFCalculator(load_model("results/models/total.pt"), mol)
     BFGS(atoms).run(fmax=0.05)
+
+A system may also say more, and the calculator then uses it: ``name`` (for messages),
+``target`` (only ``"total"`` energies drive dynamics), ``elements`` (checked against the
+``Atoms``' symbols), and for periodic cells ``box_angstrom``, ``with_box(edges)`` and
+``energy_forces_and_stress(positions)``.
 
 Periodic cells: an ``Atoms`` object periodic along all three axes with an orthorhombic cell is
 evaluated with minimum images between molecules (:meth:`ParametrizedSystem.with_box`; every
-edge ≥ 2·cutoff); atoms may be wrapped into the cell. Other cells (triclinic, or periodic along
-only some axes) are refused. Periodic cells also give the stress (the pair virial over the
+edge ≥ 2·cutoff; the paper form's Coulomb between molecules is then its switched sum truncated
+at the cutoff, not the Ewald sum of the OpenMM export, see
+:mod:`virialff.forcefield.paper_system`); atoms may be wrapped into the cell. Other cells
+(triclinic, or periodic along only some axes) are refused, and so are periodic ``Atoms`` for a
+system without ``with_box``. Periodic cells also give the stress (the pair virial over the
 volume), so ASE's constant-pressure integrators and cell filters work; a non-periodic system
 has no stress.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from ase import Atoms, units
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
 
-from virialff.model.parametrized import ParametrizedSystem
-
 #: eV per kcal/mol.
 EV_PER_KCAL_MOL: float = units.kcal / units.mol
+
+
+class ForceFieldSystem(Protocol):
+    """What :class:`VirialFFCalculator` needs of a system (see the module docstring for what
+    else it uses when a system has it)."""
+
+    @property
+    def n_atoms(self) -> int: ...
+
+    def energy_and_forces(self, positions_angstrom: np.ndarray) -> tuple[float, np.ndarray]: ...
 
 
 def atoms_from_rdkit(mol, conformer_id: int = -1) -> Atoms:  # noqa: ANN001 - rdkit Mol
@@ -45,25 +64,27 @@ def atoms_from_rdkit(mol, conformer_id: int = -1) -> Atoms:  # noqa: ANN001 - rd
 
 
 class VirialFFCalculator(Calculator):
-    """Energy (eV) and forces (eV/Å) of a molecule or complex from a virialff ``total`` model.
+    """Energy (eV) and forces (eV/Å) of a molecule or complex from a fixed-parameter system.
 
     Args:
-        model: a :class:`~virialff.model.predictor.Predictor` or a model file path; not needed
-            when ``system`` is given.
+        model: an object with ``parametrize(mol, **options)`` returning the system, such as a
+            loaded model (:func:`virialff.model.predictor.load_model`); not needed when
+            ``system`` is given.
         mol: RDKit molecule (or complex in one Mol) with explicit hydrogens: the topology.
-        system: an already parametrised system instead of ``model`` and ``mol``.
+        system: an already parametrised system (:class:`ForceFieldSystem`) instead of
+            ``model`` and ``mol``.
         cutoff_angstrom, switch_distance_angstrom: intermolecular cutoff options passed to
-            :func:`virialff.model.parametrized.parametrize` (default: its defaults).
+            ``model.parametrize`` (default: its defaults).
     """
 
     implemented_properties = ["energy", "free_energy", "forces", "stress"]
 
     def __init__(
         self,
-        model=None,  # noqa: ANN001 - Predictor | str | Path
+        model=None,  # noqa: ANN001 - Predictor (anything with parametrize)
         mol=None,  # noqa: ANN001 - rdkit Mol
         *,
-        system: ParametrizedSystem | None = None,
+        system: ForceFieldSystem | None = None,
         **kwargs,  # noqa: ANN003 - cutoff options, then ASE Calculator keywords
     ) -> None:
         options = {
@@ -75,37 +96,48 @@ class VirialFFCalculator(Calculator):
         if system is None:
             if model is None or mol is None:
                 raise ValueError("VirialFFCalculator needs a model and an RDKit mol, or a system")
-            if isinstance(model, str | Path):
-                from virialff.model.predictor import load_model
-
-                model = load_model(model, device="cpu")
+            if not hasattr(model, "parametrize"):
+                raise TypeError(
+                    f"VirialFFCalculator needs a loaded model (one with parametrize), not "
+                    f"{model!r}; load a model file with virialff.model.predictor.load_model"
+                )
             system = model.parametrize(mol, **options)
-        if system.target != "total":
+        target = getattr(system, "target", "total")
+        if target != "total":
             raise ValueError(
-                f"VirialFFCalculator needs a 'total' energy model, not a '{system.target}' model"
+                f"VirialFFCalculator needs a 'total' energy model, not a '{target}' model"
             )
         self.system = system
-        self._cell_system: ParametrizedSystem | None = None
+        self._cell_system: ForceFieldSystem | None = None
 
-    def _system_for(self, atoms: Atoms) -> ParametrizedSystem:
+    @property
+    def _name(self) -> str:
+        return str(getattr(self.system, "name", type(self.system).__name__))
+
+    def _system_for(self, atoms: Atoms) -> ForceFieldSystem:
         """``self.system`` in the cell of ``atoms`` (or without one), kept while the cell stays
         the same so that the neighbour list is reused."""
         pbc = np.asarray(atoms.pbc, dtype=bool)
         if not pbc.any():
-            if self.system.box_angstrom is None:
+            if getattr(self.system, "box_angstrom", None) is None:
                 return self.system
             edges = None
         elif not pbc.all():
             raise ValueError(
-                f"{self.system.name}: periodic along "
+                f"{self._name}: periodic along "
                 f"{''.join('xyz'[i] for i in np.flatnonzero(pbc))} only; VirialFFCalculator "
                 "needs all three axes periodic or none"
             )
         elif not atoms.cell.orthorhombic:
             raise ValueError(
-                f"{self.system.name}: the cell is not orthorhombic (cell parameters "
+                f"{self._name}: the cell is not orthorhombic (cell parameters "
                 f"{np.round(atoms.cell.cellpar(), 3).tolist()}); only rectangular boxes are "
                 "supported"
+            )
+        elif not hasattr(self.system, "with_box"):
+            raise ValueError(
+                f"{self._name}: {type(self.system).__name__} has no periodic form (no with_box); "
+                "give Atoms with pbc=False"
             )
         else:
             edges = atoms.cell.lengths()
@@ -127,33 +159,32 @@ class VirialFFCalculator(Calculator):
         symbols = tuple(self.atoms.get_chemical_symbols())
         if len(symbols) != self.system.n_atoms:
             raise ValueError(
-                f"{self.system.name}: the Atoms object has {len(symbols)} atoms but the "
+                f"{self._name}: the Atoms object has {len(symbols)} atoms but the "
                 f"parametrised topology has {self.system.n_atoms}"
             )
-        if symbols != self.system.elements:
+        elements = getattr(self.system, "elements", None)
+        if elements is not None and symbols != tuple(elements):
             atom = next(
-                i
-                for i, (a, b) in enumerate(zip(symbols, self.system.elements, strict=True))
-                if a != b
+                i for i, (a, b) in enumerate(zip(symbols, elements, strict=True)) if a != b
             )
             raise ValueError(
-                f"{self.system.name}: atom {atom} is {symbols[atom]} in the Atoms object but "
-                f"{self.system.elements[atom]} in the parametrised topology"
+                f"{self._name}: atom {atom} is {symbols[atom]} in the Atoms object but "
+                f"{elements[atom]} in the parametrised topology"
             )
         system = self._system_for(self.atoms)
         stress = None
-        if system.box_angstrom is not None:
+        if getattr(system, "box_angstrom", None) is not None:
             energy, forces, stress = system.energy_forces_and_stress(self.atoms.positions)
         elif "stress" in (properties or []):
             raise PropertyNotImplementedError(
-                f"{self.system.name}: stress needs a periodic cell (Atoms with pbc=True)"
+                f"{self._name}: stress needs a periodic cell (Atoms with pbc=True)"
             )
         else:
             energy, forces = system.energy_and_forces(self.atoms.positions)
         self.results = {
             "energy": energy * EV_PER_KCAL_MOL,
             "free_energy": energy * EV_PER_KCAL_MOL,
-            "forces": forces * EV_PER_KCAL_MOL,
+            "forces": np.asarray(forces) * EV_PER_KCAL_MOL,
         }
         if stress is not None:  # ASE's Voigt order: xx, yy, zz, yz, xz, xy
             self.results["stress"] = stress[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]] * (

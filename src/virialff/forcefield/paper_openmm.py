@@ -1,20 +1,41 @@
-"""Export a parametrised molecule or complex to an OpenMM ``System``.
+"""Export a parametrised molecule or complex (the paper form) to an OpenMM ``System``.
 
-The energy is the same function as :meth:`ParametrizedSystem.energy_and_forces`, written as
+Without a periodic cell the energy is the same function as
+:meth:`~virialff.forcefield.paper_system.ParametrizedSystem.energy_and_forces`, written as
 OpenMM custom forces (OpenMM works in nm and kJ/mol; the expressions convert, r_Å = 10·r_nm
 and 1 kcal/mol = 4.184 kJ/mol):
 
-- force group 0, ``CustomBondForce``: every pair inside a covalent fragment with its own 15
-  parameters (332.0637·QiQj, |C0|, |C1| — zero for bonded pairs — and the six Gaussian
-  amplitudes and inverse squared widths of E_SR);
-- force group 1, ``CustomNonbondedForce``: pairs between fragments, per-particle charge and
-  atom type, the type-pair parameters as ``Discrete2DFunction`` tables, the same cutoff and
-  switch (OpenMM's switching polynomial is the one virialff uses), and an exclusion for every
-  intramolecular pair (they are in group 0);
-- force group 2, ``CustomExternalForce`` on atom 0 with a constant expression: E_lin.
+- force group 0 (:data:`INTRAMOLECULAR_GROUP`), ``CustomBondForce``: every pair inside a
+  covalent fragment with its own 15 parameters (332.0637·QiQj, |C0|, |C1| — zero for bonded
+  pairs — and the six Gaussian amplitudes and inverse squared widths of E_SR), plus the guards'
+  core and stretch wall when the model has guards;
+- force group 1 (:data:`INTERMOLECULAR_GROUP`), ``CustomNonbondedForce``: pairs between
+  fragments, per-particle charge and atom type, the type-pair parameters as
+  ``Discrete2DFunction`` tables, the same cutoff and switch (OpenMM's switching polynomial is
+  the one virialff uses), and an exclusion for every intramolecular pair (they are in group 0);
+- force group 2 (:data:`CONSTANT_GROUP`), ``CustomExternalForce`` on atom 0 with a constant
+  expression: E_lin.
 
-A periodic system (``ParametrizedSystem.box_angstrom``) gets the box as the default periodic
-box vectors and ``CutoffPeriodic`` pairs between fragments (minimum images, every edge ≥ 2·r_c).
+Periodic cells (``ParametrizedSystem.box_angstrom``). The box becomes the default periodic box
+vectors, and the Coulomb term between molecules is the Ewald sum, computed with PME:
+
+- force group 3 (:data:`ELECTROSTATICS_GROUP`), ``NonbondedForce`` with ``PME``: the charges
+  (e), Lennard-Jones ε = 0 and no dispersion correction, real-space cutoff r_c, error
+  tolerance ``ewald_error_tolerance``, and an exception with zero charge product for every
+  intramolecular pair, so that each molecule's own Coulomb stays as the model defines it, in
+  group 0 (OpenMM removes an excepted pair from the reciprocal sum as well). Every pair between
+  two molecules and between a molecule and its own periodic images is in the Ewald sum; a net
+  charge is neutralised by a uniform background, as OpenMM does;
+- group 1 keeps the rest of the pair terms between molecules (Gaussians, |C0|, |C1|, core),
+  minimum images with ``CutoffPeriodic`` and the switch (every edge ≥ 2·r_c).
+
+So in a cell the exported energy differs by design from
+:meth:`ParametrizedSystem.energy_and_forces` of ``system.with_box(...)``, whose Coulomb between
+molecules is the switched sum truncated at r_c (no Ewald sum, see
+:mod:`virialff.forcefield.paper_system`): the two agree in everything but that Coulomb term,
+and the Ewald sum is the model's energy of an infinite periodic system. Without a cell nothing
+changes: no ``NonbondedForce``, and the export equals the NumPy system.
+
 The intramolecular bonds do not use periodic boundary conditions, as OpenMM keeps molecules
 whole during a simulation: give positions with every molecule whole (virialff itself also
 accepts wrapped atoms).
@@ -33,14 +54,21 @@ from __future__ import annotations
 import numpy as np
 import openmm
 
-from virialff.model.parametrized import ParametrizedSystem
-from virialff.model.potential import GAUSSIAN_CENTRES_ANGSTROM, WIDTH_EPSILON_ANGSTROM2
+from virialff.forcefield.pair_potential import GAUSSIAN_CENTRES_ANGSTROM, WIDTH_EPSILON_ANGSTROM2
+from virialff.forcefield.paper_system import ParametrizedSystem
 from virialff.units import COULOMB_KCAL_MOL_ANGSTROM
 
 KJ_PER_KCAL = 4.184
 NM_PER_ANGSTROM = 0.1
 #: force groups of the exported system.
-INTRAMOLECULAR_GROUP, INTERMOLECULAR_GROUP, CONSTANT_GROUP = 0, 1, 2
+INTRAMOLECULAR_GROUP, INTERMOLECULAR_GROUP, CONSTANT_GROUP, ELECTROSTATICS_GROUP = 0, 1, 2, 3
+#: OpenMM's Ewald error tolerance for the PME Coulomb of a periodic cell. The Coulomb energy
+#: between neutral molecules is a small difference of large terms (each molecule's own Coulomb
+#: is in the reciprocal sum and taken out again), so it needs a tighter tolerance than OpenMM's
+#: default (5e-4) for PME to be within 1e-4 of OpenMM's Ewald sum at the same real-space cutoff
+#: (``benchmarks/periodic_electrostatics_paper.py``, which also shows how far both are from a
+#: tighter Ewald sum); pass a larger one to :func:`to_openmm_system` for cheaper dynamics.
+EWALD_ERROR_TOLERANCE = 1.0e-6
 
 #: per Gaussian k: amplitude a_k (kcal/mol) and inverse squared width iw_k = 1/(C² + ε) (1/Å²);
 #: multiplying by iw_k is a little cheaper for OpenMM than dividing by the width.
@@ -50,12 +78,13 @@ _GAUSSIAN_NAMES = [(f"a{k}", f"iw{k}") for k in range(1, 7)]
 def _pair_energy_expression(parameter: dict[str, str]) -> str:
     """kJ/mol expression of E_SR + E_LR (+ the guards' core when ``parameter`` has ``rc`` and
     ``kc``, and their bonded stretch wall with ``rs`` and ``ks``) in r (nm); ``parameter`` maps
-    names to expressions."""
+    names to expressions. Without ``qq`` the Coulomb term is left out (it is then Ewald's)."""
     gaussians = " + ".join(
         f"{parameter[a]}*exp(-(rA-{centre!r})^2*{parameter[w]})"
         for (a, w), centre in zip(_GAUSSIAN_NAMES, GAUSSIAN_CENTRES_ANGSTROM, strict=True)
     )
-    long_range = f"{parameter['qq']}/rA - {parameter['c6']}/rA^6 + {parameter['c12']}/rA^12"
+    long_range = f"{parameter['qq']}/rA - " if "qq" in parameter else "-"
+    long_range += f"{parameter['c6']}/rA^6 + {parameter['c12']}/rA^12"
     core = (f" + {parameter['kc']}*step({parameter['rc']}-rA)*({parameter['rc']}-rA)^3"
             if "rc" in parameter else "")
     if "rs" in parameter:
@@ -69,8 +98,12 @@ def _gaussian_columns(parameters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return parameters[..., 2::2], 1.0 / (parameters[..., 3::2] ** 2 + WIDTH_EPSILON_ANGSTROM2)
 
 
-def to_openmm_system(system: ParametrizedSystem) -> openmm.System:
-    """An OpenMM ``System`` with the energy of ``system`` (see module docstring).
+def to_openmm_system(
+    system: ParametrizedSystem, ewald_error_tolerance: float = EWALD_ERROR_TOLERANCE
+) -> openmm.System:
+    """An OpenMM ``System`` with the energy of ``system`` (see the module docstring; in a
+    periodic cell the Coulomb term between molecules is the PME Ewald sum with
+    ``ewald_error_tolerance``).
 
     Masses are the standard atomic masses of OpenMM's element table. Only ``total`` models
     give a potential energy to simulate with.
@@ -82,7 +115,8 @@ def to_openmm_system(system: ParametrizedSystem) -> openmm.System:
     omm = openmm.System()
     for symbol in system.elements:
         omm.addParticle(elements.Element.getBySymbol(symbol).mass)
-    if system.box_angstrom is not None:
+    periodic = system.box_angstrom is not None
+    if periodic:
         edges = [float(v) * NM_PER_ANGSTROM for v in system.box_angstrom]
         omm.setDefaultPeriodicBoxVectors(
             openmm.Vec3(edges[0], 0, 0), openmm.Vec3(0, edges[1], 0), openmm.Vec3(0, 0, edges[2])
@@ -94,6 +128,8 @@ def to_openmm_system(system: ParametrizedSystem) -> openmm.System:
     constant.addParticle(0, [])
     constant.setForceGroup(CONSTANT_GROUP)
     omm.addForce(constant)
+    if periodic:
+        omm.addForce(_ewald_coulomb_force(system, ewald_error_tolerance))
     return omm
 
 
@@ -125,14 +161,16 @@ def _intramolecular_force(system: ParametrizedSystem) -> openmm.CustomBondForce:
 
 
 def _intermolecular_force(system: ParametrizedSystem) -> openmm.CustomNonbondedForce:
-    table = {"qq": f"{COULOMB_KCAL_MOL_ANGSTROM!r}*q1*q2"}
+    periodic = system.box_angstrom is not None
+    table = {} if periodic else {"qq": f"{COULOMB_KCAL_MOL_ANGSTROM!r}*q1*q2"}
     table.update({name: f"{name}(type1, type2)" for name in ("c6", "c12")})
     table.update({name: f"{name}(type1, type2)" for pair in _GAUSSIAN_NAMES for name in pair})
     if system.guards is not None:
         radius, strength = system.nonbonded_core
         table.update({"rc": repr(float(radius)), "kc": repr(float(strength))})
     force = openmm.CustomNonbondedForce(_pair_energy_expression(table))
-    force.addPerParticleParameter("q")
+    if not periodic:
+        force.addPerParticleParameter("q")
     force.addPerParticleParameter("type")
     n_types = system.n_types
     t = system.type_parameters
@@ -145,21 +183,39 @@ def _intermolecular_force(system: ParametrizedSystem) -> openmm.CustomNonbondedF
         flat = np.asarray(values).flatten(order="F").tolist()
         force.addTabulatedFunction(name, openmm.Discrete2DFunction(n_types, n_types, flat))
     for charge, kind in zip(system.charges_e.tolist(), system.atom_type.tolist(), strict=True):
-        force.addParticle([charge, float(kind)])
+        force.addParticle([float(kind)] if periodic else [charge, float(kind)])
     for i, j in zip(*system.intra_pair_index.tolist(), strict=True):
         force.addExclusion(i, j)
     if system.cutoff_angstrom is None:
         force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
     else:
         force.setNonbondedMethod(
-            openmm.CustomNonbondedForce.CutoffNonPeriodic
-            if system.box_angstrom is None
-            else openmm.CustomNonbondedForce.CutoffPeriodic
+            openmm.CustomNonbondedForce.CutoffPeriodic
+            if periodic
+            else openmm.CustomNonbondedForce.CutoffNonPeriodic
         )
         force.setCutoffDistance(system.cutoff_angstrom * NM_PER_ANGSTROM)
         force.setUseSwitchingFunction(True)
         force.setSwitchingDistance(system.switch_distance_angstrom * NM_PER_ANGSTROM)
     force.setForceGroup(INTERMOLECULAR_GROUP)
+    return force
+
+
+def _ewald_coulomb_force(
+    system: ParametrizedSystem, error_tolerance: float
+) -> openmm.NonbondedForce:
+    """PME Coulomb of every pair not in one molecule, all periodic images included."""
+    force = openmm.NonbondedForce()
+    force.setNonbondedMethod(openmm.NonbondedForce.PME)
+    force.setCutoffDistance(system.cutoff_angstrom * NM_PER_ANGSTROM)
+    force.setEwaldErrorTolerance(error_tolerance)
+    force.setUseDispersionCorrection(False)
+    force.setUseSwitchingFunction(False)
+    for charge in system.charges_e.tolist():
+        force.addParticle(charge, 0.1, 0.0)  # σ (nm) is irrelevant with ε = 0
+    for i, j in zip(*system.intra_pair_index.tolist(), strict=True):
+        force.addException(i, j, 0.0, 0.1, 0.0)
+    force.setForceGroup(ELECTROSTATICS_GROUP)
     return force
 
 
@@ -178,38 +234,12 @@ def energy_and_forces(
     return energy / KJ_PER_KCAL, np.asarray(forces) * NM_PER_ANGSTROM / KJ_PER_KCAL
 
 
-def export_openmm_xml(
-    model_path: str | None,
-    input_path: str,
-    output_path: str,
-    cutoff_angstrom: float | None = None,
-    box_angstrom: list[float] | None = None,
-) -> ParametrizedSystem:
-    """Parametrise the one molecule or complex of an SDF file and write its OpenMM System XML.
-
-    ``model_path`` None: :func:`virialff.model.predictor.load_model`'s default model.
-    ``cutoff_angstrom``: None for the default cutoff, 0 for none. ``box_angstrom``: edges [3]
-    (Å) of a periodic orthorhombic cell, None for none. Returns the system.
-    """
+def write_openmm_xml(system: ParametrizedSystem, output_path: str) -> None:
+    """Write the OpenMM ``System`` XML of ``system`` (:func:`to_openmm_system`) to
+    ``output_path``, making its folder."""
     from pathlib import Path
 
-    from virialff.model.parametrized import DEFAULT_CUTOFF_ANGSTROM
-    from virialff.model.predictor import load_model, read_sdf
-
-    predictor = load_model(model_path, device="cpu")
-    mols = read_sdf(input_path)
-    if len(mols) != 1:
-        raise ValueError(
-            f"{input_path}: {len(mols)} records; export-openmm takes one molecule or complex "
-            "(put the molecules of a complex in one record)"
-        )
-    if cutoff_angstrom is None:
-        cutoff_angstrom = DEFAULT_CUTOFF_ANGSTROM
-    system = predictor.parametrize(
-        mols[0], cutoff_angstrom=cutoff_angstrom or None, box_angstrom=box_angstrom
-    )
     xml = openmm.XmlSerializer.serialize(to_openmm_system(system))
     output = Path(output_path)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(xml)
-    return system

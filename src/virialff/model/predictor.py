@@ -185,7 +185,7 @@ class Predictor:
 
     def parametrize(self, mol, **options):  # noqa: ANN001, ANN003, ANN201 - rdkit Mol
         """Charges and pair parameters of ``mol`` computed once, as a
-        :class:`~virialff.model.parametrized.ParametrizedSystem` whose ``energy_and_forces``
+        :class:`~virialff.forcefield.paper_system.ParametrizedSystem` whose ``energy_and_forces``
         needs no network call. ``options``: ``cutoff_angstrom``, ``switch_distance_angstrom``,
         ``embedding_tolerance``, ``box_angstrom``, ``name`` (see
         :func:`virialff.model.parametrized.parametrize`).

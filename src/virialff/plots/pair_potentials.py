@@ -80,10 +80,10 @@ def lj_sigma_epsilon(c0: float, c1: float) -> tuple[float, float]:
     """σ (Å) and ε (kcal/mol) of |C1|/r¹² − |C0|/r⁶ = 4ε[(σ/r)¹² − (σ/r)⁶].
 
     σ = (C1/C0)^(1/6) and ε = C0²/(4·C1), from
-    :func:`virialff.model.potential.lennard_jones_parameters`; the paper's Eq. 27 (σ = C0/C1) is
-    not dimensionally right. The minimum is at 2^(1/6)·σ.
+    :func:`virialff.forcefield.pair_potential.lennard_jones_parameters`; the paper's Eq. 27
+    (σ = C0/C1) is not dimensionally right. The minimum is at 2^(1/6)·σ.
     """
-    from virialff.model.potential import lennard_jones_parameters
+    from virialff.forcefield.pair_potential import lennard_jones_parameters
 
     if c0 == 0 or c1 == 0:
         return float("nan"), float("nan")
