@@ -26,14 +26,16 @@ wildcard_constraints:
 
 include: "rules/data.smk"
 include: "rules/geometry.smk"
+include: "rules/gaff2.smk"
 include: "rules/descriptors.smk"
 include: "rules/dataset.smk"
 include: "rules/train.smk"
+include: "rules/gbffs.smk"
 include: "rules/benchmarks.smk"
 include: "rules/conformers.smk"
 include: "rules/learning_curve.smk"
-include: "rules/studies.smk"
 include: "rules/interactions.smk"
+include: "rules/studies.smk"
 include: "rules/figures.smk"
 include: "rules/paper.smk"
 

@@ -15,8 +15,12 @@ BENCH_METHOD_ENVS = {
     "ani1x": "../envs/train.yaml",
     "gfn2_xtb": "../envs/xtb.yaml",
     "mmff94": "../envs/rdkit.yaml",
+    "gaff2": "../envs/ambertools.yaml",
+    "gbffs": "../envs/train.yaml",
 }
 MODEL_TOTAL = f"{RESULTS}/models/total.pt"
+#: GB-FFs (rules/gbffs.smk, rule train_gbffs): Amber-form parameters from a network.
+MODEL_GBFFS = f"{RESULTS}/models/gbffs.pt"
 ANI_MODEL = config["evaluation"]["ani"]["model"]
 #: Method key of the charge ablation (rules/train.smk) and of the interaction-trained model.
 CHARGE_ABLATION_KEY = f"virialff_{CHARGE_ABLATION_MODEL.removeprefix('total_')}"
@@ -100,38 +104,41 @@ PREDICTION_SETS = {
     "s66_reference": ("s66", rules.s66_reference_geometries.output.geometries),
 }
 
-for _set, (_benchmark, _systems) in PREDICTION_SETS.items():
-    for _method in PREDICTED_METHODS:
 
-        rule:
-            name:
-                f"{_set}_predict_{_method}"
-            input:
-                systems=_systems,
-                reference=f"{BENCH_DATA}/{_benchmark}/{_benchmark}.csv",
-                xyz=BUNDLED_XYZ[_benchmark],
-                **method_inputs(_method),
-            output:
-                predictions=f"{BENCH}/{_set}/predictions/{_method}.csv",
-            log:
-                f"{LOGS}/{_set}_predict_{_method}/{_benchmark}.log",
-            benchmark:
-                f"{LOGS}/{_set}_predict_{_method}/{_benchmark}.benchmark.tsv"
-            params:
-                benchmark=_benchmark,
-                data_dir=lambda w, input: str(Path(input.reference).parent.parent),
-                **method_params(_method),
-            threads: 1
-            resources:
-                mem_mb=4000,
-                runtime=60,
-                xtb_executable=config["geometry"]["xtb_executable"],
-                xtb_timeout_s=int(config["geometry"]["timeout_s"]),
-                device=config["training"]["device"],
-            conda:
-                method_env(_method)
-            script:
-                "../scripts/run_benchmark_method.py"
+rule benchmark_predict:
+    """One method's interaction energies on one prediction set (every method of
+    PREDICTED_METHODS on every set of PREDICTION_SETS; the method's inputs, settings and conda
+    environment come from its key: method_inputs, method_params, method_env)."""
+    input:
+        unpack(_prediction_inputs),
+    output:
+        predictions=f"{BENCH}/{{prediction_set}}/predictions/{{method}}.csv",
+    wildcard_constraints:
+        prediction_set="|".join(PREDICTION_SETS),
+        method="|".join(PREDICTED_METHODS),
+    log:
+        f"{LOGS}/{{prediction_set}}_predict_{{method}}/{{prediction_set}}.log",
+    benchmark:
+        f"{LOGS}/{{prediction_set}}_predict_{{method}}/{{prediction_set}}.benchmark.tsv"
+    params:
+        benchmark=lambda w: PREDICTION_SETS[w.prediction_set][0],
+        data_dir=lambda w, input: str(Path(input.reference).parent.parent),
+        method=lambda w: method_params(w.method)["method"],
+        geometry=lambda w: method_params(w.method).get("geometry"),
+        ani_model=lambda w: method_params(w.method).get("ani_model"),
+        gaff2=lambda w: method_params(w.method).get("gaff2"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        xtb_executable=config["geometry"]["xtb_executable"],
+        xtb_timeout_s=int(config["geometry"]["timeout_s"]),
+        amber_timeout_s=int(config["gaff2"]["timeout_s"]),
+        device=config["training"]["device"],
+    conda:
+        lambda w: method_env(w.method)
+    script:
+        "../scripts/run_benchmark_method.py"
 
 
 rule charge_ablation:
@@ -260,7 +267,8 @@ rule base_pairs_metrics:
 
 
 rule make_table01:
-    """Table 1: A–T and G–C interaction energies (reference, this model, ANI, GFN2-xTB, MMFF94)."""
+    """Table 1: A–T and G–C interaction energies (reference, this model, ANI, GFN2-xTB, MMFF94,
+    and beyond the paper GAFF2/AM1-BCC and GB-FFs)."""
     localrule: True
     input:
         table=rules.base_pairs_metrics.output.table,
@@ -318,17 +326,20 @@ if config["training"]["forces"]["enabled"]:
     SIMULATED_MODELS += list(FORCE_MODELS)
 if config["training"]["interactions"]["enabled"]:
     SIMULATED_MODELS.append(Path(MODEL_INTERACTIONS).stem)
+#: ... and the force fields of the Amber form it runs beside them (GAFF2 from the gaff2 stage's
+#: parameters, GB-FFs from its model file).
+SIMULATED_FORCE_FIELDS = ["gaff2", "gbffs"]
 
 
 rule simulation_stability:
-    """Can one simulate with a trained model? BFGS from the GFN2-xTB minimum and Langevin MD
-    at 300 K on test-split molecules (virialff.evaluate.simulation; paper section 3.9)."""
+    """Can one simulate with a trained model or a force field? BFGS from the GFN2-xTB minimum
+    and Langevin MD at 300 K on test-split molecules (virialff.evaluate.simulation and, for the
+    force fields, virialff.evaluate.amber_simulation; paper section 3.9)."""
     input:
-        model=f"{RESULTS}/models/{{model_name}}.pt",
-        molecules=f"{RESULTS}/dataset/molecules.csv",
-        geometries=expand(f"{RESULTS}/geometries/{{shard}}.sdf", shard=SHARDS),
+        unpack(_simulation_inputs),
     output:
-        metrics=f"{RESULTS}/metrics/simulation/{{model_name,{'|'.join(SIMULATED_MODELS)}}}.json",
+        metrics=f"{RESULTS}/metrics/simulation/"
+        f"{{model_name,{'|'.join(SIMULATED_MODELS + SIMULATED_FORCE_FIELDS)}}}.json",
     log:
         f"{LOGS}/simulation_stability/{{model_name}}.log",
     benchmark:
@@ -336,27 +347,34 @@ rule simulation_stability:
     params:
         simulation=settings("evaluation.simulation"),
         seed=config["seed"],
+        # the script travels as a param (see rules/figures.smk): models and force fields differ
+        script=lambda w: ("run_simulation_force_field.py" if w.model_name in
+                          SIMULATED_FORCE_FIELDS else "run_simulation_stability.py"),
     resources:
         mem_mb=2000,
         runtime=60,
     conda:
         "../envs/train.yaml"
     script:
-        "../scripts/run_simulation_stability.py"
+        "../scripts/{params.script}"
 
 
 rule simulation_summary:
     """One table of the simulation check and the test-split errors for every simulated model
-    (results/metrics/simulation.json; results/tables/forces_ablation.{csv,md})."""
+    (results/metrics/simulation.json; results/tables/forces_ablation.{csv,md}); the force
+    fields' checks beside them in simulation.json (force_field_rows, by_model)."""
     input:
         simulations=expand(f"{RESULTS}/metrics/simulation/{{name}}.json", name=SIMULATED_MODELS),
         metrics=expand(f"{RESULTS}/metrics/{{name}}.json", name=SIMULATED_MODELS),
+        force_fields=expand(f"{RESULTS}/metrics/simulation/{{name}}.json",
+                            name=SIMULATED_FORCE_FIELDS),
     output:
         summary=f"{RESULTS}/metrics/simulation.json",
         csv=f"{RESULTS}/tables/forces_ablation.csv",
         md=f"{RESULTS}/tables/forces_ablation.md",
     params:
         models=SIMULATED_MODELS,
+        force_fields=SIMULATED_FORCE_FIELDS,
     log:
         f"{LOGS}/simulation_summary/simulation_summary.log",
     conda:

@@ -133,8 +133,8 @@ def _potential_settings(wildcards):
 
 # -- benchmark methods (keys and tables in rules/benchmarks.smk) ----------------------------
 def method_inputs(method):
-    """The model file a method key reads (none for the baselines)."""
-    model = {"virialff": MODEL_TOTAL, **VIRIALFF_VARIANTS}.get(method)
+    """The model file a method key reads (none for the programs)."""
+    model = {"virialff": MODEL_TOTAL, "gbffs": MODEL_GBFFS, **VIRIALFF_VARIANTS}.get(method)
     return {"model": model} if model else {}
 
 
@@ -143,9 +143,31 @@ def method_params(method):
     program = "virialff" if method in VIRIALFF_VARIANTS else method
     return {"method": program,
             **({"geometry": settings("geometry")} if program == "gfn2_xtb" else {}),
-            **({"ani_model": ANI_MODEL} if program.startswith("ani") else {})}
+            **({"ani_model": ANI_MODEL} if program.startswith("ani") else {}),
+            **({"gaff2": settings("gaff2")} if program == "gaff2" else {})}
 
 
 def method_env(method):
     """The conda environment of a method key."""
     return BENCH_METHOD_ENVS[method_params(method)["method"]]
+
+
+# -- prediction and simulation-check inputs (rules/benchmarks.smk) ----------------------------
+def _prediction_inputs(wildcards):
+    """The systems of a prediction set, its bundled reference, and the method's model file."""
+    benchmark, systems = PREDICTION_SETS[wildcards.prediction_set]
+    return {"systems": systems, "reference": f"{BENCH_DATA}/{benchmark}/{benchmark}.csv",
+            "xyz": BUNDLED_XYZ[benchmark], **method_inputs(wildcards.method)}
+
+
+def _simulation_inputs(wildcards):
+    """Test-split molecules and their geometries, and the potential: a model file, or the gaff2
+    stage's parameters of every shard."""
+    inputs = {"molecules": f"{RESULTS}/dataset/molecules.csv",
+              "geometries": expand(f"{RESULTS}/geometries/{{shard}}.sdf", shard=SHARDS)}
+    if wildcards.model_name == "gaff2":
+        inputs["parameters"] = expand(rules.gaff2.output.npz, shard=SHARDS)
+        inputs["parameter_status"] = expand(rules.gaff2.output.status, shard=SHARDS)
+    else:
+        inputs["model"] = f"{RESULTS}/models/{wildcards.model_name}.pt"
+    return inputs

@@ -70,35 +70,39 @@ rule conformer_dft:
         "../scripts/run_conformer_dft.py"
 
 
-for _method in PREDICTED_METHODS:
-
-    rule:
-        name:
-            f"conformers_predict_{_method}"
-        input:
-            systems=rules.conformer_dft.output.reference,
-            **method_inputs(_method),
-        output:
-            predictions=f"{BENCH}/conformers/predictions/{_method}.csv",
-        log:
-            f"{LOGS}/conformers_predict_{_method}/conformers.log",
-        benchmark:
-            f"{LOGS}/conformers_predict_{_method}/conformers.benchmark.tsv"
-        params:
-            benchmark="conformers",
-            data_dir=None,  # unused for conformers
-            **method_params(_method),
-        threads: 1
-        resources:
-            mem_mb=4000,
-            runtime=30,
-            xtb_executable=config["geometry"]["xtb_executable"],
-            xtb_timeout_s=int(config["geometry"]["timeout_s"]),
-            device=config["training"]["device"],
-        conda:
-            method_env(_method)
-        script:
-            "../scripts/run_benchmark_method.py"
+rule conformers_predict:
+    """One method's total energy of every conformer at the reference geometries (every method
+    of PREDICTED_METHODS; inputs, settings and conda environment from its key)."""
+    input:
+        unpack(lambda w: {"systems": rules.conformer_dft.output.reference,
+                          **method_inputs(w.method)}),
+    output:
+        predictions=f"{BENCH}/conformers/predictions/{{method}}.csv",
+    wildcard_constraints:
+        method="|".join(PREDICTED_METHODS),
+    log:
+        f"{LOGS}/conformers_predict_{{method}}/conformers.log",
+    benchmark:
+        f"{LOGS}/conformers_predict_{{method}}/conformers.benchmark.tsv"
+    params:
+        benchmark="conformers",
+        data_dir=None,  # unused for conformers
+        method=lambda w: method_params(w.method)["method"],
+        geometry=lambda w: method_params(w.method).get("geometry"),
+        ani_model=lambda w: method_params(w.method).get("ani_model"),
+        gaff2=lambda w: method_params(w.method).get("gaff2"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        xtb_executable=config["geometry"]["xtb_executable"],
+        xtb_timeout_s=int(config["geometry"]["timeout_s"]),
+        amber_timeout_s=int(config["gaff2"]["timeout_s"]),
+        device=config["training"]["device"],
+    conda:
+        lambda w: method_env(w.method)
+    script:
+        "../scripts/run_benchmark_method.py"
 
 
 rule conformer_metrics:

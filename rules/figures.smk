@@ -66,6 +66,17 @@ FIGURE_REGISTRY = {
                  "charges": rules.predicted_parameters.output.charges},
                 # pairs sampled per kind for the median curve
                 {"max_pairs": 5000, "seed": config["seed"]}, mem_mb=2000),
+    # beyond the paper: GB-FFs and GAFF2/AM1-BCC beside this model (the paper-faithful
+    # "total" is its potential in the simulation check)
+    16: _figure("plot_fig16_force_fields.py", "Evaluation",
+                {"s66_table": rules.s66_metrics.output.table,
+                 "s66_metrics": rules.s66_metrics.output.metrics,
+                 "relative": rules.conformer_metrics.output.relative,
+                 "conformer_metrics": rules.conformer_metrics.output.metrics,
+                 "simulations": expand(f"{RESULTS}/metrics/simulation/{{name}}.json",
+                                       name=["total", *SIMULATED_FORCE_FIELDS])},
+                {"methods": ["virialff", *SIMULATED_FORCE_FIELDS],
+                 "simulated": ["total", *SIMULATED_FORCE_FIELDS]}),
 }
 
 

@@ -8,7 +8,7 @@
 # Needs BENCH, BENCH_DATA, BENCH_METHODS, BENCH_METHOD_ENVS, BUNDLED_XYZ, MODEL_TOTAL,
 # INTERACTION_KEY (rules/benchmarks.smk), _TRAIN_DATASET, _TRAIN_THREADS, _TRAIN_RESOURCES,
 # MODEL_INTERACTIONS (rules/train.smk)
-# and rules conformers_predict_virialff, conformer_metrics (rules/conformers.smk): include
+# and rules conformers_predict, conformer_metrics (rules/conformers.smk): include
 # this file after those.
 
 from virialff.config_keys import INTERACTION_TRAINING_KEYS as _INTERACTION_TRAINING_KEYS  # noqa: E402
@@ -18,8 +18,8 @@ _INTERACTIONS_CFG = config["training"]["interactions"]
 _DIMER_DATABASES_DIR = _INTERACTIONS_CFG["databases_dir"]
 # The interaction-trained model is the method "virialff" run with another model file
 # (INTERACTION_KEY, MODEL_INTERACTIONS); its predictions on S66 (both geometry sets), the base
-# pairs and the conformers come from the PREDICTED_METHODS rules of rules/benchmarks.smk and
-# rules/conformers.smk.
+# pairs and the conformers come from the prediction rules benchmark_predict
+# (rules/benchmarks.smk) and conformers_predict (rules/conformers.smk).
 _COMPARED = [*BENCH_METHODS, INTERACTION_KEY]
 
 
@@ -39,6 +39,7 @@ rule prepare_dimers:
         # sorted: the same tables in another YAML key order are the same setting
         reference_tables=dict(sorted(_INTERACTIONS_CFG["reference_tables"].items())),
         val_fraction=_INTERACTIONS_CFG["val_fraction"],
+        split_unit=_INTERACTIONS_CFG["split_unit"],
         seed=config["seed"],
     log:
         f"{LOGS}/prepare_dimers/prepare_dimers.log",

@@ -2,7 +2,10 @@
 # comparison between trained models that the README or the paper states, repeated for each seed
 # of studies.seeds (both stages retrained from that seed): pretraining against none, free
 # against neutral charges, energies against forces, and the guards, each model also through the
-# simulation check. results/metrics/studies.json and results/tables/studies.md give mean ± SD.
+# simulation check, and the charge controls of the interaction stage (Table 2: free, neutral,
+# neutralised after training, stage 3 from each; the intermolecular pair class; the dipole
+# term), each scored on the test split, S66 at the CCSD(T) geometries, the base pairs and the
+# conformers. results/metrics/studies.json and results/tables/studies.md give mean ± SD.
 
 _STUDY_SEEDS = config["studies"]["seeds"]
 
@@ -17,6 +20,12 @@ rule study_seed:
         dataset=f"{RESULTS}/dataset/dataset.pt",
         molecules=f"{RESULTS}/dataset/molecules.csv",
         geometries=expand(f"{RESULTS}/geometries/{{shard}}.sdf", shard=SHARDS),
+        dimers=rules.prepare_dimers.output.dimers,
+        s66=rules.s66_reference_geometries.output.geometries,
+        base_pairs=PREDICTION_SETS["base_pairs"][1],
+        benchmark_reference=[f"{BENCH_DATA}/{name}/{name}.csv" for name in ("s66", "base_pairs")],
+        conformers=rules.conformer_dft.output.reference,
+        conformer_dft=rules.conformer_dft.output.dft,
     output:
         summary=f"{RESULTS}/studies/seed{{study_seed}}.json",
     params:
@@ -26,6 +35,9 @@ rule study_seed:
                 for k in ("force_weight_grid", "max_grid_extensions")},
         guards=settings("training.guards"),
         simulation=settings("evaluation.simulation"),
+        interactions={key: _INTERACTIONS_CFG[key] for key in _INTERACTION_TRAINING_KEYS},
+        dipole_weight=config["studies"]["dipole_weight"],
+        data_dir=lambda w, input: str(Path(input.benchmark_reference[0]).parent.parent),
     log:
         f"{LOGS}/study_seed/seed{{study_seed}}.log",
     benchmark:

@@ -2,7 +2,7 @@
 descriptors.csv, dataset.status.csv."""
 
 from virialff.data.assemble import assemble_dataset
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 assemble_dataset(

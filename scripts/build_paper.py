@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 from virialff.paper.build import build_paper
 
 log = setup_logging(snakemake.log[0], "virialff.paper")

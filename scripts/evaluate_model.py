@@ -3,11 +3,11 @@
 import json
 import logging
 
+from virialff.logs import setup_logging
 from virialff.train.evaluate import evaluate_model
-from virialff.train.runtime import setup_script
 
 snakemake = globals()["snakemake"]
-setup_script(snakemake.log[0], snakemake.threads)
+setup_logging(snakemake.log[0], threads=snakemake.threads)
 metrics = evaluate_model(
     model_path=snakemake.input.model,
     dataset_path=snakemake.input.dataset,

@@ -4,8 +4,8 @@
 import json
 from pathlib import Path
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.metrics import json_ready
+from virialff.logs import setup_logging
 from virialff.train.studies import studies_markdown, summarize
 
 log = setup_logging(snakemake.log[0], "virialff.train")

@@ -1,8 +1,8 @@
 """Snakemake entry point: select the run's molecules (demo CSV, QMugs or the reference set) →
 molecules.csv, split.json, subset.status.csv, subset.summary.json."""
 
-from virialff.data.logs import setup_logging
 from virialff.data.subset import SubsetSettings, run_subset
+from virialff.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 p = snakemake.params

@@ -1,8 +1,8 @@
 """Snakemake entry point: Table 1, A–T and G–C interaction energies (rule ``make_table01``).
 
-Columns: reference (data/references/mo2006_base_pairs.yaml), this model, ANI, GFN2-xTB, MMFF94
-(kcal/mol, E_int = E_A + E_B − E_AB, positive = bound). An unavailable method's column says
-"not available" and the reason is a footnote.
+Columns: reference (data/references/mo2006_base_pairs.yaml), this model, ANI, GFN2-xTB,
+MMFF94, GAFF2/AM1-BCC, GB-FFs (kcal/mol, E_int = E_A + E_B − E_AB, positive = bound). An
+unavailable method's column says "not available" and the reason is a footnote.
 """
 
 import json
@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.base_pairs_table import build_table01, table01_markdown
+from virialff.logs import setup_logging
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 combined = pd.read_csv(snakemake.input.table)

@@ -1,6 +1,6 @@
 """Snakemake entry point: Fig. 4, the two-stage architecture drawn from the config."""
 
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 from virialff.plots.architecture import draw_architecture
 from virialff.plots.style import apply_theme, save_figure
 

@@ -4,12 +4,12 @@ import json
 
 import pandas as pd
 
+from virialff.logs import setup_logging
 from virialff.plots.style import save_figure
 from virialff.plots.training import parity_figure
-from virialff.train.runtime import setup_script
 
 snakemake = globals()["snakemake"]
-setup_script(snakemake.log[0])
+setup_logging(snakemake.log[0])
 predictions = pd.read_csv(snakemake.input.predictions)
 with open(snakemake.input.metrics) as handle:
     metrics = json.load(handle)

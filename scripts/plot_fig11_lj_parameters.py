@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 from virialff.plots.evaluation import draw_lj_parameters
 from virialff.plots.style import apply_theme, save_figure
 

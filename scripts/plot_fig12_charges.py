@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 from virialff.plots.evaluation import draw_charges
 from virialff.plots.style import apply_theme, save_figure
 

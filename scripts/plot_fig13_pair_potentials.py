@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 from virialff.plots.pair_potentials import attach_charges, draw_pair_potentials
 from virialff.plots.style import apply_theme, save_figure
 

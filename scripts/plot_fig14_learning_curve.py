@@ -2,12 +2,12 @@
 
 import json
 
+from virialff.logs import setup_logging
 from virialff.plots.style import apply_theme, save_figure
 from virialff.plots.training import learning_curve_figure
-from virialff.train.runtime import setup_script
 
 snakemake = globals()["snakemake"]
-setup_script(snakemake.log[0])
+setup_logging(snakemake.log[0])
 apply_theme()
 with open(snakemake.input.metrics) as handle:
     metrics = json.load(handle)

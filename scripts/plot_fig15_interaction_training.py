@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 from virialff.plots.interactions import draw_interaction_training
 from virialff.plots.style import apply_theme, save_figure
 

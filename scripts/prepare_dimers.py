@@ -2,13 +2,14 @@
 
 Reads the Psi4 database modules as text (``params.databases_dir``), perceives every monomer's
 bonds with RDKit, leaves out charged, open-shell and test-set (S66, base pairs) pairs, splits
-by monomer pair and writes ``output.dimers`` and ``output.summary``
+by monomer (or monomer pair: ``params.split_unit``) and writes ``output.dimers`` and
+``output.summary``
 (:func:`virialff.train.dimer_databases.prepare_dimers`).
 """
 
 from pathlib import Path
 
-from virialff.data.logs import setup_logging
+from virialff.logs import setup_logging
 from virialff.train.dimer_databases import prepare_dimers
 
 snakemake = globals()["snakemake"]
@@ -22,10 +23,14 @@ summary = prepare_dimers(
     tables=dict(params.reference_tables),
     val_fraction=float(params.val_fraction),
     seed=int(params.seed),
+    split_unit=str(params.split_unit),
     benchmarks_dir=Path(snakemake.input.s66).parent.parent,
 )
 for name, database in summary["databases"].items():
     log.info("%s (%s): %d of %d members kept, skipped %s", name, database["reference_table"],
              database["n_kept"], database["n_members"], database["skipped_by_reason"])
-log.info("%d training and %d validation dimers (%d monomer pairs)", summary["split"]["n_train"],
-         summary["split"]["n_val"], summary["split"]["n_pair_groups"])
+split = summary["split"]
+log.info("%d training and %d validation dimers (split by %s): %d distinct monomers in training, "
+         "%d in validation, %d of them never in training", split["n_train"], split["n_val"],
+         split["unit"], split["n_monomers_train"], split["n_monomers_val"],
+         split["n_monomers_val_unseen_in_train"])

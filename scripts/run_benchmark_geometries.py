@@ -5,9 +5,9 @@ S66: the dimer is optimised and the monomers are cut out of it (vertical). Base 
 complex and each monomer are optimised separately (the paper's Eq. 25).
 """
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.runs import load_bundled_systems, optimize_systems
 from virialff.evaluate.systems import write_systems_json
+from virialff.logs import setup_logging
 from virialff.workflow import xtb_settings_for_job
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")

@@ -1,26 +1,30 @@
 """Snakemake entry point: one method's energies on one benchmark
-(rules ``{s66,base_pairs,conformers}_predict_{method}``).
+(rules ``benchmark_predict`` and ``conformers_predict``, wildcard ``method``).
 
 Every method writes the same table format; a method that cannot run here (ANI weights absent,
 xtb not found, no model file) writes rows saying "not available: <reason>" and the workflow
 goes on.
 """
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.baselines import make_baseline
+from virialff.logs import setup_logging
 from virialff.workflow import xtb_settings_for_job
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 benchmark = snakemake.params.benchmark
 method = snakemake.params.method
 params = snakemake.params
+# settings of one program only (None, or absent, for the other methods)
+geometry, gaff2 = getattr(params, "geometry", None), getattr(params, "gaff2", None)
 baseline = make_baseline(
     method,
     model_path=getattr(snakemake.input, "model", None),
-    xtb_settings=(xtb_settings_for_job(params.geometry, snakemake.threads, snakemake.resources)
-                  if hasattr(params, "geometry") else None),
+    xtb_settings=(xtb_settings_for_job(geometry, snakemake.threads, snakemake.resources)
+                  if geometry is not None else None),
     ani_model=getattr(params, "ani_model", None),
     log_path=snakemake.log[0] + ".xtb",
+    charge_method=gaff2["charge_method"] if gaff2 is not None else None,
+    amber_timeout_s=getattr(snakemake.resources, "amber_timeout_s", None),
 )
 ok, reason = baseline.available()
 log.info("%s on %s: %s", method, benchmark, "available" if ok else f"not available: {reason}")

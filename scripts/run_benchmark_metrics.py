@@ -11,10 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.metrics import error_stats, method_entry, write_metrics
 from virialff.evaluate.runs import combine_interactions, load_bundled_systems, methods_metrics
 from virialff.evaluate.systems import read_systems_json
+from virialff.logs import setup_logging
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 benchmark = snakemake.params.benchmark

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.interactions import read_prediction_table
 from virialff.evaluate.metrics import error_stats
 from virialff.evaluate.runs import load_bundled_systems
+from virialff.logs import setup_logging
 from virialff.train.evaluate import error_metrics, predict_dataset
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")

@@ -9,13 +9,13 @@ optimised geometries become ``reference_conformers.json``.
 
 from pathlib import Path
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.conformers import (
     conformer_items,
     read_conformers,
     reference_conformers,
     write_conformers,
 )
+from virialff.logs import setup_logging
 from virialff.qc.psi4_energies import optimize_geometries, single_point_energies
 from virialff.workflow import psi4_settings_for_job
 

@@ -3,11 +3,11 @@
 
 import pandas as pd
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.conformers import coverage, read_conformers, relative_energies
 from virialff.evaluate.interactions import method_status
 from virialff.evaluate.methods import BENCHMARK_METHODS
 from virialff.evaluate.metrics import error_stats, method_entry, write_metrics
+from virialff.logs import setup_logging
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 dft = pd.read_csv(snakemake.input.dft, dtype={"message": str, "reason": str})

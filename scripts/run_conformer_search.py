@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem
 
-from virialff.data.logs import setup_logging
 from virialff.errors import MoleculeRejected
 from virialff.evaluate.conformers import (
     assign_stereo,
@@ -21,6 +20,7 @@ from virialff.evaluate.conformers import (
 )
 from virialff.formats.molecules_csv import read_molecules_csv
 from virialff.formats.status_table import StatusTable
+from virialff.logs import setup_logging
 from virialff.qc.conformers import ENGINE_CREST, ENGINE_FALLBACK, crest_available, search_conformers
 from virialff.workflow import xtb_settings_for_job
 

@@ -2,9 +2,9 @@
 benchmark (rule interaction_metrics) → ``results/metrics/interactions.json`` and the S66
 comparison table (:mod:`virialff.evaluate.interaction_model`)."""
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.interaction_model import write_interaction_model_metrics
 from virialff.evaluate.runs import load_bundled_systems
+from virialff.logs import setup_logging
 
 snakemake = globals()["snakemake"]
 log = setup_logging(snakemake.log[0], "virialff.evaluate")

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.learning_curve import summarise_learning_curve
+from virialff.logs import setup_logging
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 payloads = [json.loads(Path(path).read_text()) for path in snakemake.input.points]

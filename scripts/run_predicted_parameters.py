@@ -3,10 +3,10 @@ validation molecules (rule ``predicted_parameters``), from the trained model and
 geometries of the workflow (parameters depend on the covalent graph only)."""
 
 from virialff import load_model
-from virialff.data.logs import setup_logging
 from virialff.evaluate.parameters import parameter_tables
 from virialff.formats.geometry_sdf import read_geometry_sdf
 from virialff.formats.molecules_csv import read_molecules_csv
+from virialff.logs import setup_logging
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 split = snakemake.params.parameters["split"]

@@ -3,9 +3,9 @@ Psi4 (rule ``s66_dft_cp``), on the ``evaluation.s66.dft_max_dimers`` smallest di
 
 from pathlib import Path
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.runs import dft_cp_table
 from virialff.evaluate.systems import read_systems_json
+from virialff.logs import setup_logging
 from virialff.workflow import psi4_settings_for_job
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")

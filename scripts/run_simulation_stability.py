@@ -7,24 +7,21 @@ import json
 import torch
 
 from virialff import load_model
-from virialff.data.logs import setup_logging
-from virialff.evaluate.simulation import json_ready, study_molecule, summarize
-from virialff.formats.geometry_sdf import read_geometry_sdf
-from virialff.formats.molecules_csv import read_molecules_csv
+from virialff.evaluate.simulation import (
+    json_ready,
+    simulation_molecules,
+    study_molecule,
+    summarize,
+)
+from virialff.logs import setup_logging
 
 log = setup_logging(snakemake.log[0], "virialff.evaluate")
 torch.set_num_threads(1)
 settings = snakemake.params.simulation
-test_ids = [r["molecule_id"] for r in read_molecules_csv(snakemake.input.molecules)
-            if r["split"] == "test"]
-geometries = {}
-for path in snakemake.input.geometries:
-    for record in read_geometry_sdf(path):
-        if not record.error:
-            geometries[record.molecule_id] = record.mol
-chosen = [m for m in test_ids if m in geometries][: settings["n_molecules"]]
-log.info("%d of %d test-split molecules with GFN2-xTB geometries; studying %d",
-         sum(m in geometries for m in test_ids), len(test_ids), len(chosen))
+chosen, geometries, note = simulation_molecules(snakemake.input.molecules,
+                                                snakemake.input.geometries,
+                                                settings["n_molecules"])
+log.info("%s", note)
 predictor = load_model(snakemake.input.model, device="cpu")
 rows = []
 for index, molecule_id in enumerate(chosen):

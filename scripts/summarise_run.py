@@ -1,7 +1,7 @@
 """Snakemake entry point: summary.json + summary.md of what passed and what failed where."""
 
-from virialff.data.logs import setup_logging
 from virialff.data.summary import summarise_run, write_summary
+from virialff.logs import setup_logging
 
 log = setup_logging(snakemake.log[0], "virialff.summary")
 summary = summarise_run(

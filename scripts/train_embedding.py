@@ -1,10 +1,10 @@
 """Snakemake script: stage 1, the K·D embedding MPNN (rule train_embedding)."""
 
-from virialff.train.runtime import setup_script
+from virialff.logs import setup_logging
 from virialff.train.stages import train_embedding
 
 snakemake = globals()["snakemake"]
-setup_script(snakemake.log[0], snakemake.threads)
+setup_logging(snakemake.log[0], threads=snakemake.threads)
 train_embedding(
     dataset_path=snakemake.input.dataset,
     output_path=snakemake.output.model,

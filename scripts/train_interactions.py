@@ -4,11 +4,11 @@
 import json
 import logging
 
+from virialff.logs import setup_logging
 from virialff.train.interactions import train_interactions
-from virialff.train.runtime import setup_script
 
 snakemake = globals()["snakemake"]
-setup_script(snakemake.log[0], snakemake.threads)
+setup_logging(snakemake.log[0], threads=snakemake.threads)
 selection = train_interactions(
     dataset_path=snakemake.input.dataset,
     dimers_path=snakemake.input.dimers,

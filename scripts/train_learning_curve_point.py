@@ -11,13 +11,13 @@ from pathlib import Path
 
 from virialff.config_keys import EMBEDDING_KEYS
 from virialff.evaluate.learning_curve import learning_curve_sizes
+from virialff.logs import setup_logging
 from virialff.train.data import load_dataset
 from virialff.train.evaluate import evaluate_model
-from virialff.train.runtime import setup_script
 from virialff.train.stages import train_embedding, train_potential
 
 snakemake = globals()["snakemake"]
-setup_script(snakemake.log[0], snakemake.threads)
+setup_logging(snakemake.log[0], threads=snakemake.threads)
 p = snakemake.params
 index, seed = (int(part[1:]) for part in snakemake.wildcards.lc_point.split("_"))
 _, split, meta = load_dataset(snakemake.input.dataset)

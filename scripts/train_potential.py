@@ -5,11 +5,11 @@ embeddings are used, without it an embedding network of ``params.embedding_sizes
 from scratch (the ablation).
 """
 
-from virialff.train.runtime import setup_script
+from virialff.logs import setup_logging
 from virialff.train.stages import train_potential
 
 snakemake = globals()["snakemake"]
-setup_script(snakemake.log[0], snakemake.threads)
+setup_logging(snakemake.log[0], threads=snakemake.threads)
 train_potential(
     dataset_path=snakemake.input.dataset,
     output_path=snakemake.output.model,

@@ -1,9 +1,9 @@
 """Snakemake script: the bundled S66 dimers at their original geometries as a systems JSON
 (rule s66_reference_geometries), so that every method can be evaluated where CCSD(T)/CBS was."""
 
-from virialff.data.logs import setup_logging
 from virialff.evaluate.runs import load_bundled_systems
 from virialff.evaluate.systems import write_systems_json
+from virialff.logs import setup_logging
 
 snakemake = globals()["snakemake"]
 log = setup_logging(snakemake.log[0], "virialff.evaluate")

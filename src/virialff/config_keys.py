@@ -33,6 +33,7 @@ INTERACTION_TRAINING_KEYS: tuple[str, ...] = (
     "coordinate_noise_angstrom",
     "max_molecular_mae_increase",
     "neutral_charges",
+    "intermolecular_pair_class",
 )
 #: keys Fig. 4 prints for each stage.
 EMBEDDING_FIGURE_KEYS: tuple[str, ...] = (

@@ -29,6 +29,9 @@ REASONS: tuple[str, ...] = (
     "outside_size_range",
     "bad_wavefunction",
     "pyscf_failed",
+    "antechamber_failed",
+    "missing_parameter",
+    "parameter_mismatch",
 )
 
 

@@ -149,9 +149,9 @@ def test_pairs_derived_per_batch_equal_the_pairs_of_each_graph():
     """A data set is stored without pairs; the pairs derived for any batch are those of every
     molecule's own graph (i < j, row-major, bonded pairs typed), in the same order."""
     import torch
+    from synthetic_data import synthetic_molecules
 
     from virialff.chem.graph import collate, graph_from_rdkit, molecule_pairs, select_molecules
-    from virialff.train.data import synthetic_molecules
 
     graphs = [graph_from_rdkit(m, m.GetProp("_Name")) for m in synthetic_molecules(12)]
     batch = collate(graphs)

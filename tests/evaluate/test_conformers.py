@@ -373,13 +373,15 @@ def test_fig10_counts_molecules_ani1x_does_not_cover():
     from virialff.evaluate.metrics import method_entry
     from virialff.plots.evaluation import draw_conformers
 
+    covering = ("virialff", "gfn2_xtb", "mmff94", "gaff2", "gbffs")
     relative = pd.DataFrame({
-        "molecule_id": ["propanol"] * 2 * 3, "conformer_id": ["a", "b"] * 3,
-        "method": ["virialff"] * 2 + ["gfn2_xtb"] * 2 + ["mmff94"] * 2,
-        "relative_energy_kcal_mol": [0.0, 0.4] * 3, "dft_relative_energy_kcal_mol": [0.0, 0.5] * 3,
+        "molecule_id": ["propanol"] * 2 * len(covering),
+        "conformer_id": ["a", "b"] * len(covering),
+        "method": [m for m in covering for _ in range(2)],
+        "relative_energy_kcal_mol": [0.0, 0.4] * len(covering),
+        "dft_relative_energy_kcal_mol": [0.0, 0.5] * len(covering),
     })
-    entry = {m: method_entry(True, "", [0.0, 0.4], [0.0, 0.5])
-             for m in ("virialff", "gfn2_xtb", "mmff94")}
+    entry = {m: method_entry(True, "", [0.0, 0.4], [0.0, 0.5]) for m in covering}
     entry["ani1x"] = method_entry(True, "", [], [], n_molecules_not_covered=2,
                                   n_conformers_not_covered=7)
     metrics = {"methods": entry, "run_name": "t", "data_scale": "demo", "n_molecules": 2,

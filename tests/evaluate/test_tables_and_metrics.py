@@ -47,10 +47,12 @@ def test_base_pair_metrics_and_table(tmp_path):
     _table("virialff", {"A-T": 14.0, "G-C": 30.0}).to_csv(tmp_path / "v.csv", index=False)
     _table("gfn2_xtb", {"A-T": 16.1, "G-C": 29.2}).to_csv(tmp_path / "x.csv", index=False)
     _table("mmff94", {"A-T": 11.7, "G-C": np.nan}).to_csv(tmp_path / "m.csv", index=False)
+    _table("gaff2", {"A-T": 12.9, "G-C": 24.1}).to_csv(tmp_path / "g.csv", index=False)
     unavailable_table("ani1x", ["A-T", "G-C"], "TorchANI is not installed").to_csv(
         tmp_path / "a.csv", index=False)
     paths = {"virialff": tmp_path / "v.csv", "gfn2_xtb": tmp_path / "x.csv",
-             "ani1x": tmp_path / "a.csv", "mmff94": tmp_path / "m.csv"}
+             "ani1x": tmp_path / "a.csv", "mmff94": tmp_path / "m.csv",
+             "gaff2": tmp_path / "g.csv"}  # no GB-FFs predictions: "not run"
     combined = combine_interactions(systems, paths, reference_column="reference")
     methods = methods_metrics(combined, paths, "reference")
     assert methods["virialff"]["n"] == 2
@@ -60,10 +62,14 @@ def test_base_pair_metrics_and_table(tmp_path):
     metrics = {"run_name": "t", "data_scale": "demo", "methods": methods}
     table = build_table01(combined, metrics)
     assert list(table.columns) == ["pair", "reference", "virialff", "ani1x", "gfn2_xtb",
-                                   "mmff94"]
-    assert table.loc[0].tolist() == ["A–T", "12.4", "14.00", "not available", "16.10", "11.70"]
+                                   "mmff94", "gaff2", "gbffs"]
+    assert table.loc[0].tolist() == ["A–T", "12.4", "14.00", "not available", "16.10", "11.70",
+                                     "12.90", "not available"]
     assert table.loc[1, "mmff94"] == "failed"
     markdown = table01_markdown(table, metrics, {"citation": "Y. Mo, J. Mol. Model. 12, 665 "
                                                              "(2006)"})
     assert "not available: TorchANI is not installed" in markdown
+    assert "| Pair | Reference [a] | this model | ANI-1x | GFN2-xTB | MMFF94 | GAFF2/AM1-BCC | " \
+           "GB-FFs |" in markdown
+    assert "GB-FFs: not available: not run" in markdown
     assert "J. Mol. Model. 12, 665 (2006)" in markdown

@@ -23,11 +23,13 @@ def _single_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture(scope="module", params=["paper_form", "guarded"])
+@pytest.fixture(scope="module", params=["paper_form", "guarded", "intermolecular_class"])
 def predictor(request):
-    """The paper's functional form, and the same with the guards (bounded parameters and a
-    repulsive core that is active at these geometries): every equality test covers both."""
-    return strong_predictor(ACTIVE_GUARDS if request.param == "guarded" else None)
+    """The paper's functional form, the same with the guards (bounded parameters and a
+    repulsive core that is active at these geometries), and with a pair class of their own for
+    pairs between molecules: every equality test covers all three."""
+    return strong_predictor(ACTIVE_GUARDS if request.param == "guarded" else None,
+                            intermolecular_class=request.param == "intermolecular_class")
 
 
 @pytest.fixture(scope="module")

@@ -84,23 +84,30 @@ ACTIVE_GUARDS = {
 }
 
 
-def strong_predictor(guards: dict | None = None) -> Predictor:
+def strong_predictor(guards: dict | None = None, intermolecular_class: bool = False
+                     ) -> Predictor:
     """Untrained float64 predictor whose charges (~0.5 e) and pair parameters are O(1).
 
     A freshly initialised model is nearly flat (charges ~1e-3 e); these outputs make every
     term of the energy matter in comparisons. ``guards``: the guards' numbers
-    (:class:`virialff.model.potential.PairGuards`), e.g. :data:`ACTIVE_GUARDS`.
+    (:class:`virialff.forcefield.pair_potential.PairGuards`), e.g. :data:`ACTIVE_GUARDS`.
+    ``intermolecular_class``: pairs between molecules get their own feats_net pair class, here
+    with parameters unlike those of the intramolecular non-bonded pairs.
     """
     import copy
 
     config = copy.deepcopy(SMALL_MODEL_CONFIG)
     if guards is not None:
         config["potential"]["guards"] = guards
+    config["potential"]["intermolecular_pair_class"] = intermolecular_class
     predictor = Predictor.untrained("total", model_config=config, seed=3).astype(torch.float64)
     generator = torch.Generator().manual_seed(5)
     with torch.no_grad():
         for layer in (predictor.model.charge_net[-1], predictor.model.feats_net.rest[-1]):
             layer.weight.copy_(0.5 * torch.randn(layer.weight.shape, generator=generator))
+        if intermolecular_class:
+            column = predictor.model.feats_net.pair_type.weight[:, -1]
+            column.add_(2.0 * torch.randn(column.shape, generator=generator))
         predictor.model.element_weights_kcal_mol.copy_(torch.arange(9, dtype=torch.float64))
         predictor.model.bias_kcal_mol.fill_(-7.5)
     return predictor

@@ -18,12 +18,12 @@ from forcefield_support import (
 from rdkit import Chem
 
 from virialff.errors import MoleculeRejected
-from virialff.model.parametrized import (
+from virialff.forcefield.paper_system import (
     DEFAULT_CUTOFF_ANGSTROM,
     EMBEDDING_TYPE_TOLERANCE,
     ParametrizedSystem,
-    assign_atom_types,
 )
+from virialff.model.parametrized import assign_atom_types
 
 ENERGY_TOLERANCE_KCAL_MOL = 1e-6
 

@@ -29,6 +29,7 @@ from virialff.train.dimer_databases import (
     read_database_module,
     same_geometry,
     split_dimers,
+    split_monomer_counts,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -266,17 +267,34 @@ def test_geometry_fingerprint_ignores_rotation_translation_and_atom_order(held_o
     assert held_out[0].system_id == "S66-01" and same_geometry(held_out[0].fingerprint, original)
 
 
-def test_split_keeps_each_monomer_pair_in_one_split_and_is_reproducible(fixture_dimers):
+def test_pair_split_keeps_each_monomer_pair_in_one_split_and_is_reproducible(fixture_dimers):
     dimers = fixture_dimers[0]
-    split = split_dimers(dimers, val_fraction=0.2, seed=5)
+    split = split_dimers(dimers, val_fraction=0.2, seed=5, unit="pair")
     assert sorted(split["train"] + split["val"]) == list(range(len(dimers)))
     assert len(split["val"]) >= 0.2 * len(dimers) and split["train"]
     train_pairs = {pair_key(*dimers[i].monomer_keys) for i in split["train"]}
     val_pairs = {pair_key(*dimers[i].monomer_keys) for i in split["val"]}
     assert not train_pairs & val_pairs
-    assert split_dimers(dimers, val_fraction=0.2, seed=5) == split
+    assert split_dimers(dimers, val_fraction=0.2, seed=5, unit="pair") == split
     with pytest.raises(ValueError, match="val_fraction"):
         split_dimers(dimers, val_fraction=0.0, seed=5)
+    with pytest.raises(ValueError, match="split unit"):
+        split_dimers(dimers, val_fraction=0.2, seed=5, unit="atom")
+
+
+def test_monomer_split_validates_on_monomers_never_seen_in_training(fixture_dimers):
+    dimers = fixture_dimers[0]
+    split = split_dimers(dimers, val_fraction=0.2, seed=5)
+    assert sorted(split["train"] + split["val"]) == list(range(len(dimers)))
+    assert split["train"] and split["val"]
+    assert len(split["val"]) <= 0.4 * len(dimers)
+    train_monomers = {k for i in split["train"] for k in dimers[i].monomer_keys}
+    for i in split["val"]:
+        assert any(k not in train_monomers for k in dimers[i].monomer_keys), dimers[i].dimer_id
+    counts = split_monomer_counts(dimers, split)
+    assert counts["n_val_dimers_with_unseen_monomer"] == len(split["val"])
+    assert counts["n_monomers_val_unseen_in_train"] >= 1
+    assert split_dimers(dimers, val_fraction=0.2, seed=5) == split
 
 
 @pytest.mark.slow

@@ -7,16 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from synthetic_data import synthetic_dataset, synthetic_molecules, write_synthetic_dataset
 from train_support import CHO_SMILES, GUARDS, embed, potential, small_config
 
+from virialff.forcefield.pair_potential import CORE_CLASSES
 from virialff.formats.model_file import read_model_file
-from virialff.model.potential import CORE_CLASSES
-from virialff.train.data import (
-    load_dataset,
-    synthetic_dataset,
-    synthetic_molecules,
-    write_synthetic_dataset,
-)
+from virialff.train.data import load_dataset
 from virialff.train.stages import (
     class_distance_range,
     energy_and_force_errors,
@@ -135,7 +131,7 @@ def test_guards_are_placed_below_every_training_distance_of_their_class(trained)
     for name, radius in zip(CORE_CLASSES, guards["core_radius_angstrom"], strict=True):
         assert radius == pytest.approx(0.95 * shortest[name])
     from virialff.chem.elements import SUPPORTED_ELEMENTS
-    from virialff.model.potential import PairGuards
+    from virialff.forcefield.pair_potential import PairGuards
 
     walls, _ = PairGuards.from_dict(guards).stretch_tables()
     carbon, hydrogen = SUPPORTED_ELEMENTS.index("C"), SUPPORTED_ELEMENTS.index("H")
@@ -188,7 +184,8 @@ def test_the_dipole_of_the_charges_is_compared_with_the_dft_dipole(trained):
     """μ = Σ Q_i r_i (e·Å → Debye) about the DFT dipole's origin; the error is |Δμ|."""
     from virialff.chem.graph import select_molecules
     from virialff.model.predictor import Predictor
-    from virialff.train.evaluate import DEBYE_PER_E_ANGSTROM, dipole_errors_debye
+    from virialff.train.evaluate import dipole_errors_debye
+    from virialff.train.stages import DEBYE_PER_E_ANGSTROM
 
     predictor = Predictor.untrained("total", seed=7).astype(torch.float64)
     graphs, _, _ = load_dataset(trained["dataset"])
@@ -205,3 +202,34 @@ def test_the_dipole_of_the_charges_is_compared_with_the_dft_dipole(trained):
     assert torch.isnan(errors[1])  # no DFT dipole: not scored
     batch.molecule_targets["dipole_debye"][0, 0] += 1.0
     assert float(dipole_errors_debye(predictor.model, batch)[0]) == pytest.approx(1.0)
+
+
+def test_the_dipole_term_adds_w_times_the_dipole_error_and_trains_the_charges(trained):
+    """errors = |ΔE| + w_μ·|Δμ| for molecules with a DFT dipole, and its gradient reaches
+    charge_net (the term trains the charges); molecules without a dipole are unchanged."""
+    from virialff.chem.graph import select_molecules
+    from virialff.model.predictor import Predictor
+    from virialff.train.stages import charge_dipole_errors_debye, potential_errors
+
+    predictor = Predictor.untrained("total", seed=7).astype(torch.float64)
+    model = predictor.model
+    graphs, _, _ = load_dataset(trained["dataset"])
+    data = select_molecules(graphs, torch.tensor([0, 1]))
+    data.molecule_targets["dipole_debye"] = torch.tensor([[1.0, -2.0, 0.5], [0.0, 0.0, 0.0]],
+                                                         dtype=torch.float64)
+    data.molecule_targets["has_dipole"] = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    generator = torch.Generator().manual_seed(0)
+    indices = torch.tensor([0, 1])
+    device = torch.device("cpu")
+    plain = potential_errors(model, data, device, None, 0.0, generator)(indices, False)
+    weighted = potential_errors(model, data, device, None, 0.0, generator,
+                                dipole_weight=2.5)(indices, False)
+    dipole, has = charge_dipole_errors_debye(model, data)
+    assert has.tolist() == [True, False]
+    assert float(dipole[0].detach()) > 0.1
+    torch.testing.assert_close(weighted - plain, 2.5 * dipole * has)
+    model.zero_grad()
+    weighted[0].backward()
+    charge_gradient = sum(float(p.grad.abs().sum()) for p in model.charge_net.parameters()
+                          if p.grad is not None)
+    assert charge_gradient > 0.0

@@ -3,7 +3,7 @@
 Real components throughout: the SSI excerpt of tests/fixtures/psi4_databases (eight neutral
 side-chain pairs with their CCSD(T)-F12 references), RDKit bond perception, the real model
 code and training loop. The molecular data set is the synthetic one of
-:func:`virialff.train.data.write_synthetic_dataset` (real molecules, smooth synthetic targets).
+:func:`synthetic_data.write_synthetic_dataset` (tests/) (real molecules, smooth synthetic targets).
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from rdkit import Chem
+from synthetic_data import write_synthetic_dataset
 
 from virialff.chem.graph import select_molecules
 from virialff.model.potential import pair_energy_kcal_mol
 from virialff.model.potential_model import SMALL_MODEL_CONFIG
 from virialff.model.predictor import Predictor, load_model
-from virialff.train.data import FRAGMENT_KEY, fit_linear_reference, write_synthetic_dataset
+from virialff.train.data import FRAGMENT_KEY, fit_linear_reference
 from virialff.train.dimer_databases import build_training_dimers, prepare_dimers
 from virialff.train.interactions import (
     TRAINING_KEYS,
@@ -46,6 +48,7 @@ SETTINGS = {
     "coordinate_noise_angstrom": 0.005,
     "max_molecular_mae_increase": 0.10,
     "neutral_charges": False,
+    "intermolecular_pair_class": False,
 }
 
 
@@ -53,7 +56,7 @@ SETTINGS = {
 def dimers_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("dimers")
     prepare_dimers(FIXTURES, folder / "dimers.pt", folder / "summary.json", names=("SSI",),
-                   val_fraction=0.25, seed=2, benchmarks_dir=BENCHMARKS)
+                   val_fraction=0.25, seed=2, benchmarks_dir=BENCHMARKS, split_unit="pair")
     return folder / "dimers.pt"
 
 
@@ -210,6 +213,48 @@ def test_network_gradients_equal_those_of_the_full_model(predictor, dimers_file)
     for got, want in zip(grads_direct, grads_full, strict=True):
         assert torch.allclose(got, want, atol=1e-6, rtol=1e-6)
     assert not any(p.requires_grad for p in model.embedding.parameters())
+
+
+def test_intermolecular_pair_class_starts_equal_then_moves_only_pairs_between_molecules(
+        predictor, dimers_file):
+    """Adding the class changes no energy; changing its parameters changes every dimer's
+    E_int and no single molecule's energy (its pairs are all intramolecular)."""
+    import copy
+
+    graphs, _, _ = load_dimers(dimers_file)
+    dimers, _, _ = build_training_dimers(FIXTURES, names=("SSI",), benchmarks_dir=BENCHMARKS)
+    monomers = [m for d in dimers[:3]
+                for m in Chem.GetMolFrags(d.mol, asMols=True, sanitizeFrags=False)]
+    before = interaction_energy_kcal_mol(predictor.model, graphs,
+                                         fragment=graphs.atom_targets[FRAGMENT_KEY])
+    monomer_before = predictor.energies_kcal_mol(monomers)
+    classed = copy.deepcopy(predictor)
+    classed.model.add_intermolecular_pair_class()
+    assert classed.model.intermolecular_pair_type == classed.model.feats_net.n_pair_types - 1
+    same = interaction_energy_kcal_mol(classed.model, graphs,
+                                       fragment=graphs.atom_targets[FRAGMENT_KEY])
+    torch.testing.assert_close(same, before, rtol=0, atol=1e-9)
+    with torch.no_grad():
+        classed.model.feats_net.pair_type.weight[:, -1] += 1.0
+    moved = interaction_energy_kcal_mol(classed.model, graphs,
+                                        fragment=graphs.atom_targets[FRAGMENT_KEY])
+    assert bool(((moved - before).abs() > 1e-3).all())
+    np.testing.assert_allclose(classed.energies_kcal_mol(monomers), monomer_before,
+                               rtol=0, atol=1e-9)
+
+
+def test_fine_tune_with_the_intermolecular_class_records_it_in_the_model_file(
+        stage2_files, dimers_file, tmp_path):
+    selection, paths = _run(stage2_files, dimers_file, tmp_path,
+                            settings={"intermolecular_pair_class": True})
+    assert selection["settings"]["intermolecular_pair_class"] is True
+    model = load_model(paths["output"])
+    assert model.model.intermolecular_pair_class
+    dimers, _, _ = build_training_dimers(FIXTURES, names=("SSI",), benchmarks_dir=BENCHMARKS)
+    mol = dimers[0].mol
+    system = model.parametrize(mol, cutoff_angstrom=None)
+    energy, _ = system.energy_and_forces(mol.GetConformer().GetPositions())
+    assert energy == pytest.approx(float(model.energies_kcal_mol([mol])[0]), abs=1e-6)
 
 
 # -- the fine-tune -------------------------------------------------------------------------

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 import torch
+from synthetic_data import synthetic_molecules, write_synthetic_dataset
 from train_support import CHO_SMILES, embed, potential, small_config
 
 import virialff
-from virialff.train.data import synthetic_molecules, write_synthetic_dataset
 from virialff.train.evaluate import evaluate_model
 from virialff.train.loop import HISTORY_COLUMNS, TrainingInterruptedError
 

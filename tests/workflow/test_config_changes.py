@@ -37,9 +37,11 @@ RUN_NAME_RULES = {"summarise_run", "evaluate_model", "s66_metrics", "base_pairs_
                   "interaction_metrics", "paper",
                   *FIGURES_WITH_RUN_LABEL}
 SUBSET = {"subset"}
-GEOMETRY_RULES = {"geometry", "s66_geometries", "base_pairs_geometries", "s66_predict_gfn2_xtb",
-                  "base_pairs_predict_gfn2_xtb", "s66_reference_predict_gfn2_xtb",
-                  "conformers_predict_gfn2_xtb", "conformer_search"}
+# benchmark_predict and conformers_predict: their gfn2_xtb jobs (one wildcard rule per step)
+GEOMETRY_RULES = {"geometry", "s66_geometries", "base_pairs_geometries", "benchmark_predict",
+                  "conformers_predict", "conformer_search"}
+#: the GAFF2 stage and the gaff2 jobs of the prediction rules
+GAFF2_RULES = {"gaff2", "benchmark_predict", "conformers_predict"}
 DFT_RULES = {"descriptors", "s66_dft_cp", "conformer_dft"}
 EMBEDDING_NETWORK = {"train_embedding", "train_potential", "learning_curve_point", "plot_fig04"}
 POTENTIAL_NETWORK = {"train_potential", "learning_curve_point", "plot_fig04"}
@@ -81,6 +83,7 @@ EXPECTED: dict[str, set[str]] = {
     "training.interactions.databases": {"prepare_dimers"},
     "training.interactions.reference_tables.": {"prepare_dimers"},
     "training.interactions.val_fraction": {"prepare_dimers"},
+    "training.interactions.split_unit": {"prepare_dimers"},
     "learning_curve.": {"learning_curve_point"},
     "learning_curve.seeds": set(),  # the point names carry the seeds: new jobs, not params
     "learning_curve.enabled": set(),
@@ -90,6 +93,8 @@ EXPECTED: dict[str, set[str]] = {
     "evaluation.conformers.": CONFORMERS,
     "evaluation.parameters.": {"predicted_parameters"},
     "evaluation.simulation.": {"simulation_stability"},
+    "gaff2.": GAFF2_RULES,
+    "training.gbffs.": {"train_gbffs"},
 }
 for _key in ("message_passing_steps", "hidden_width", "atom_head_layers", "atom_head_width",
              "edge_head_layers", "edge_head_width"):
@@ -168,6 +173,10 @@ def _changed_value(key: str, value, work: Path):  # noqa: ANN001, ANN202
         return _changed_value("demo.molecules_csv", CONFIG["demo"]["molecules_csv"], work)
     if key == "geometry.gfn":  # 0, 1 or 2
         return 1
+    if key == "gaff2.charge_method":  # bcc or gas
+        return "gas"
+    if key == "training.interactions.split_unit":  # monomer or pair
+        return "pair"
     if key == "training.guards.core_margin":  # below 1
         return round(value * 0.9, 6)
     if key == "split.counts":

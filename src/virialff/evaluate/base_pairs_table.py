@@ -1,8 +1,10 @@
 """Table 1: interaction energies of the Watson–Crick base pairs by method.
 
-``results/tables/table01_base_pairs.csv``: columns ``pair``, ``reference``, ``virialff``,
-``ani1x``, ``gfn2_xtb``, ``mmff94`` (kcal/mol, 2 decimals, E_int = E_A + E_B − E_AB, positive =
-bound); an unavailable method's cells read ``not available``. The ``.md`` has display labels,
+``results/tables/table01_base_pairs.csv``: columns ``pair``, ``reference`` and one per method of
+:data:`~virialff.evaluate.methods.TABLE01_METHODS` (the paper's ``virialff``, ``ani1x``,
+``gfn2_xtb``, ``mmff94``, then ``gaff2`` and ``gbffs``; kcal/mol, 2 decimals,
+E_int = E_A + E_B − E_AB, positive = bound); an unavailable method's cells read
+``not available``. The ``.md`` has display labels,
 the reference's citation, the reasons for unavailable methods and the run name.
 """
 

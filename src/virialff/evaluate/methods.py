@@ -29,6 +29,11 @@ METHODS: tuple[Method, ...] = (
     Method("gfn2_xtb", "GFN2-xTB", "#E69F00", "program", BENCHMARKS),
     Method("ani1x", "ANI-1x", "#009E73", "program", BENCHMARKS),
     Method("mmff94", "MMFF94", "#CC79A7", "program", BENCHMARKS),
+    # GAFF2 with AM1-BCC charges (AmberTools antechamber/parmchk2/tleap; energies through
+    # OpenMM), and GB-FFs: parameters of the same Amber functional form predicted by a network
+    # from the molecular graph (results/models/gbffs.pt).
+    Method("gaff2", "GAFF2/AM1-BCC", "#56B4E9", "program", BENCHMARKS),
+    Method("gbffs", "GB-FFs", "#F0E442", "model", BENCHMARKS),
     Method("dft", "ωB97X-D/def2-SVP", "#D55E00", "reference"),
     Method("reference", "reference", "#000000", "reference"),
 )
@@ -37,8 +42,11 @@ BY_KEY: dict[str, Method] = {m.key: m for m in METHODS}
 BENCHMARK_METHODS: tuple[str, ...] = tuple(m.key for m in METHODS if m.benchmarks)
 #: the baselines: external programs with the interface of virialff.evaluate.baselines.
 BASELINES: tuple[str, ...] = tuple(m.key for m in METHODS if m.predicts == "program")
-#: column order of Table 1 (the paper's: this model, ANI, GFN2-xTB, MMFF94).
-TABLE01_METHODS: tuple[str, ...] = ("virialff", "ani1x", "gfn2_xtb", "mmff94")
+#: column order of Table 1: the paper's (this model, ANI, GFN2-xTB, MMFF94), then the Amber-form
+#: force fields (GAFF2/AM1-BCC and GB-FFs).
+TABLE01_METHODS: tuple[str, ...] = ("virialff", "ani1x", "gfn2_xtb", "mmff94", "gaff2", "gbffs")
+#: the force fields of the Amber functional form, compared with this model in their own figure.
+AMBER_FORM_METHODS: tuple[str, ...] = ("gaff2", "gbffs")
 METHOD_LABELS: dict[str, str] = {m.key: m.label for m in METHODS}
 METHOD_PALETTE: dict[str, str] = {m.key: m.color for m in METHODS}
 

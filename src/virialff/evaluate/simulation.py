@@ -3,10 +3,10 @@
 For each molecule, starting at its GFN2-xTB minimum (the geometry of the workflow):
 
 1. a virialff minimum: ASE BFGS (fmax :data:`FMAX_EV_ANGSTROM`, at most
-   :data:`MAX_BFGS_STEPS` steps) with :class:`virialff.ase.VirialFFCalculator`; reported: the
-   largest force at the start (a model whose force there is already below fmax is flat, and its
-   RMSD of 0 proves nothing), the steps, and the all-atom RMSD to the GFN2-xTB minimum after
-   optimal superposition (Kabsch); goal ≤ :data:`RMSD_GOAL_ANGSTROM`;
+   :data:`MAX_BFGS_STEPS` steps) with :class:`virialff.forcefield.ase.VirialFFCalculator`;
+   reported: the largest force at the start (a model whose force there is already below fmax
+   is flat, and its RMSD of 0 proves nothing), the steps, and the all-atom RMSD to the
+   GFN2-xTB minimum after optimal superposition (Kabsch); goal ≤ :data:`RMSD_GOAL_ANGSTROM`;
 2. Langevin dynamics (``md_time_ps`` at ``temperature_k``, ``timestep_fs``, friction
    :data:`FRICTION_PER_FS`) from the virialff minimum (or from the GFN2-xTB minimum when the
    optimisation failed): the extremes of every covalent bond's length relative to its length
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,20 +62,29 @@ def study_molecule(
     mol,  # noqa: ANN001 - RDKit Mol at its GFN2-xTB minimum, explicit hydrogens
     settings: Mapping[str, Any],
     seed: int,
+    *,
+    calculator=None,  # noqa: ANN001 - an ASE Calculator instead of the predictor's
+    bond_index: np.ndarray | None = None,
 ) -> dict:
     """One row of the study (see the module docstring). ``settings``: ``md_time_ps``,
-    ``temperature_k``, ``timestep_fs`` (the schema's ``evaluation.simulation``)."""
+    ``temperature_k``, ``timestep_fs`` (the schema's ``evaluation.simulation``).
+
+    Another potential (a force field: :mod:`virialff.evaluate.amber_simulation`) is studied
+    the same way when ``calculator`` (an ASE calculator for ``mol``; ``predictor`` unused) and
+    ``bond_index`` ([2, B], the covalent bonds whose lengths the MD follows) are given."""
     from ase import units
     from ase.constraints import FixCom
     from ase.md.langevin import Langevin
     from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
     from ase.optimize import BFGS
 
-    from virialff.ase import EV_PER_KCAL_MOL, VirialFFCalculator, atoms_from_rdkit
+    from virialff.forcefield.ase import EV_PER_KCAL_MOL, VirialFFCalculator, atoms_from_rdkit
 
     reference = mol.GetConformer().GetPositions()
     atoms = atoms_from_rdkit(mol)
-    calculator = VirialFFCalculator(predictor, mol)
+    if calculator is None:
+        calculator = VirialFFCalculator(predictor, mol)
+        bond_index = calculator.system.bond_index
     atoms.calc = calculator
     start_force = float(np.linalg.norm(atoms.get_forces(), axis=1).max())
     optimiser = BFGS(atoms, logfile=None)
@@ -93,7 +103,7 @@ def study_molecule(
     temperature = float(settings["temperature_k"])
     timestep_fs = float(settings["timestep_fs"])
     n_steps = int(round(1000.0 * float(settings["md_time_ps"]) / timestep_fs))
-    bonds = calculator.system.bond_index
+    bonds = np.asarray(bond_index)
     rest = np.linalg.norm(reference[bonds[0]] - reference[bonds[1]], axis=1)
     at_minimum = np.linalg.norm(minimum[bonds[0]] - minimum[bonds[1]], axis=1) / rest
     thermalize_momenta(atoms, temperature, rng=np.random.default_rng(seed))
@@ -202,6 +212,8 @@ MODEL_LABELS = {
     "total_forces": "+ forces",
     "total_forces_guards": "+ forces + guards",
     "total_interactions": "stage 3 (interactions)",
+    "gaff2": "GAFF2/AM1-BCC",
+    "gbffs": "GB-FFs",
 }
 ABLATION_COLUMNS = (
     "model", "label", "seed", "energy_mae_kcal_mol", "force_mae_kcal_mol_angstrom",
@@ -214,10 +226,11 @@ ABLATION_COLUMNS = (
 def ablation_rows(simulations: Mapping[str, Mapping], metrics: Mapping[str, Mapping],
                   force_weights: Mapping[str, float | None]) -> list[dict]:
     """One row per model (in the order of ``simulations``): test-split energy and force MAE
-    (``metrics``: the model's ``results/metrics/<name>.json``) and the simulation summary."""
+    (``metrics``: the model's ``results/metrics/<name>.json``; none for a force field) and the
+    simulation summary."""
     rows = []
     for name, simulation in simulations.items():
-        summary, test = simulation["summary"], metrics[name]
+        summary, test = simulation["summary"], metrics.get(name, {})
         rows.append({
             "model": name, "label": MODEL_LABELS.get(name, name),
             "seed": simulation.get("seed"),
@@ -267,3 +280,25 @@ def ablation_markdown(rows: Sequence[Mapping[str, Any]], md_time_ps: float,
             f"{row['n_optimisation_collapsed']} | {row['n_md_stretched']} | "
             f"{row['n_md_compressed']} | {cell(row['md_time_ps_min'], 2)} |")
     return "\n".join(lines) + "\n"
+
+
+def simulation_molecules(molecules_csv: str | Path, sdf_paths: Sequence[str | Path],
+                         n_molecules: int) -> tuple[list[str], dict, str]:
+    """The molecules of the check, the same for every model and force field: the first
+    ``n_molecules`` test-split molecules of ``molecules_csv`` (file order) that have a GFN2-xTB
+    geometry. Returns ``(molecule ids, molecule_id → RDKit Mol at its minimum, a log line)``."""
+    from virialff.formats.geometry_sdf import read_geometry_sdf
+    from virialff.formats.molecules_csv import read_molecules_csv
+
+    test_ids = [r["molecule_id"] for r in read_molecules_csv(molecules_csv)
+                if r["split"] == "test"]
+    geometries = {}
+    for path in sdf_paths:
+        for record in read_geometry_sdf(path):
+            if not record.error:
+                geometries[record.molecule_id] = record.mol
+    with_geometry = [m for m in test_ids if m in geometries]
+    chosen = with_geometry[: int(n_molecules)]
+    note = (f"{len(with_geometry)} of {len(test_ids)} test-split molecules with GFN2-xTB "
+            f"geometries; studying {len(chosen)}")
+    return chosen, {m: geometries[m] for m in chosen}, note

@@ -29,16 +29,14 @@ from torch import nn
 from virialff.chem.elements import SUPPORTED_ELEMENTS
 from virialff.chem.graph import N_ELEMENTS, N_PAIR_TYPES
 from virialff.config_keys import EMBEDDING_KEYS
+from virialff.forcefield.pair_potential import N_PAIR_PARAMETERS, PairGuards, pair_core_class
 from virialff.model.embedding import MessagePassingEmbedding, mlp
 from virialff.model.potential import (
-    N_PAIR_PARAMETERS,
-    PairGuards,
     bounded_pair_parameters,
     core_energy_kcal_mol,
     linear_energy_kcal_mol,
     molecule_energy_kcal_mol,
     neutralise_charges,
-    pair_core_class,
     pair_distances_angstrom,
     pair_energy_kcal_mol,
     raw_width_for,
@@ -92,6 +90,19 @@ class SymmetricPairNet(nn.Module):
             last.bias.zero_()
             last.bias[3::2] = raw_width_for(INITIAL_WIDTH_ANGSTROM, guards)
 
+    def add_pair_type(self, like: int) -> int:
+        """Append a pair type whose parameters start equal to those of type ``like`` (so the
+        network's outputs do not change until it is trained); returns its index."""
+        old = self.pair_type
+        grown = nn.Linear(self.n_pair_types + 1, old.out_features, bias=False).to(
+            dtype=old.weight.dtype, device=old.weight.device)
+        with torch.no_grad():
+            grown.weight[:, : self.n_pair_types] = old.weight
+            grown.weight[:, self.n_pair_types] = old.weight[:, like]
+        self.pair_type = grown
+        self.n_pair_types += 1
+        return self.n_pair_types - 1
+
     def forward(
         self, h: torch.Tensor, pair_index: torch.Tensor, pair_type: torch.Tensor
     ) -> torch.Tensor:
@@ -117,6 +128,7 @@ class PotentialModel(nn.Module):
         freeze_embedding: bool = True,
         neutral_charges: bool = False,
         guards: PairGuards | None = None,
+        intermolecular_pair_class: bool = False,
     ) -> None:
         super().__init__()
         if target not in TARGETS:
@@ -134,6 +146,11 @@ class PotentialModel(nn.Module):
         self.guards = guards
         self.feats_net = SymmetricPairNet(width, feats_net_width, feats_net_layers,
                                           guards=guards)
+        #: the pair type feats_net sees for pairs between covalent fragments: the non-covalent
+        #: type 0, as in the paper, or a class of their own (:meth:`add_intermolecular_pair_class`)
+        self.intermolecular_pair_type = 0
+        if intermolecular_pair_class:
+            self.add_intermolecular_pair_class()
         # float64: the reference energy is ~1e5 kcal/mol, beyond float32's 0.01 kcal/mol resolution
         self.register_buffer(
             "element_weights_kcal_mol", torch.zeros(N_ELEMENTS, dtype=torch.float64)
@@ -170,6 +187,27 @@ class PotentialModel(nn.Module):
                                *guards.stretch_tables()))
         return cache[key]
 
+    @property
+    def intermolecular_pair_class(self) -> bool:
+        return self.intermolecular_pair_type != 0
+
+    def add_intermolecular_pair_class(self) -> None:
+        """Give pairs between covalent fragments a pair type of their own, starting from the
+        parameters of the non-covalent type (every energy is unchanged until training moves
+        it); intramolecular non-bonded pairs keep type 0."""
+        if not self.intermolecular_pair_class:
+            self.intermolecular_pair_type = self.feats_net.add_pair_type(like=0)
+
+    def pair_classes(self, pair_index: torch.Tensor, pair_type: torch.Tensor,
+                     fragment: torch.Tensor) -> torch.Tensor:
+        """The feats_net pair type of every pair [P]: ``pair_type``, with pairs between
+        covalent fragments (labels ``fragment`` [A]) moved to the intermolecular class."""
+        if not self.intermolecular_pair_class:
+            return pair_type
+        between = fragment[pair_index[0]] != fragment[pair_index[1]]
+        return torch.where(between, torch.full_like(pair_type, self.intermolecular_pair_type),
+                           pair_type)
+
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
 
@@ -187,12 +225,19 @@ class PotentialModel(nn.Module):
         fragment: torch.Tensor,  # noqa: ANN001
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Charges Q [A] (e; neutral per fragment if ``neutral_charges``) and C [P, 14]."""
+        charges = self.charges_from_embeddings(h, fragment)
+        kinds = self.pair_classes(batch.pair_index, batch.pair_type, fragment)
+        params = self.feats_net(h, batch.pair_index, kinds)
+        return charges, params
+
+    def charges_from_embeddings(self, h: torch.Tensor, fragment: torch.Tensor) -> torch.Tensor:
+        """Charges Q [A] (e) from embeddings h [A, hidden]; neutral per covalent fragment
+        (labels ``fragment`` [A]) if ``neutral_charges``."""
         charges = self.charge_net(h).squeeze(-1)
         if self.neutral_charges:
             groups, group_index = torch.unique(fragment, return_inverse=True)
             charges = neutralise_charges(charges, group_index, int(groups.shape[0]))
-        params = self.feats_net(h, batch.pair_index, batch.pair_type)
-        return charges, params
+        return charges
 
     def forward(
         self,
@@ -281,6 +326,7 @@ def build_potential_model(
         freeze_embedding=pretrained_embeddings,
         neutral_charges=bool(pot.get("neutral_charges", False)),
         guards=PairGuards.from_dict(pot["guards"]) if pot.get("guards") else None,
+        intermolecular_pair_class=bool(pot.get("intermolecular_pair_class", False)),
     )
 
 

@@ -24,10 +24,12 @@ FIGURE_FILES: dict[int, str] = {
     12: "fig12_charges.png",
     13: "fig13_pair_potentials.png",
 }
-#: Figures beyond the paper that a run builds only when their stage is switched on
-#: (``learning_curve.enabled``, ``training.interactions.enabled``); the notebook shows each one
-#: whose file the run produced.
+#: Figures beyond the paper: 14 and 15 a run builds only when their stage is switched on
+#: (``learning_curve.enabled``, ``training.interactions.enabled``), 16 (GB-FFs and
+#: GAFF2/AM1-BCC beside this model) always; the notebook shows each one whose file the run
+#: produced.
 OPTIONAL_FIGURE_FILES: dict[int, str] = {
     14: "fig14_learning_curve.png",
     15: "fig15_interaction_training.png",
+    16: "fig16_force_fields.png",
 }

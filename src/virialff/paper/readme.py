@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from virialff.evaluate.methods import method_label
 from virialff.paper import readme_benchmarks as bench
 from virialff.paper.numbers import NOT_AVAILABLE, Quoter
 from virialff.paper.published import PUBLISHED_SOURCE as PUB
@@ -27,9 +28,10 @@ SNAPSHOT = REPO_ROOT / "docs" / "results" / "demo"
 SNAPSHOT_FILES: tuple[str, ...] = (
     "total", "kinetic", "total_scratch", "total_neutral_charges", "total_forces",
     "total_forces_guards", "total_interactions", "s66", "base_pairs", "conformers",
-    "interactions", "simulation", "charge_ablation",
+    "interactions", "simulation", "charge_ablation", "gbffs",
 )
-BASELINES: tuple[str, ...] = ("gfn2_xtb", "ani1x", "mmff94")
+#: the compared methods beside this model, in column order (labels from the method registry).
+BASELINES: tuple[str, ...] = ("gfn2_xtb", "ani1x", "mmff94", "gaff2", "gbffs")
 
 
 def take_snapshot(results: str | Path, snapshot: str | Path = SNAPSHOT) -> list[Path]:
@@ -63,8 +65,11 @@ def demo_results(q: Quoter) -> str:
     forces = "results/metrics/total_forces_guards.json"
     s66, conf = "results/metrics/s66.json", "results/metrics/conformers.json"
     inter = "results/metrics/interactions.json"
-    header = ("| quantity | paper-faithful | + forces + guards | GFN2-xTB | ANI-1x | MMFF94 "
-              "| paper |\n|---|---|---|---|---|---|---|")
+    labels = " | ".join(method_label(m) for m in BASELINES)
+    header = (f"| quantity | paper-faithful | + forces + guards | {labels} | paper |\n|"
+              + "---|" * (len(BASELINES) + 4))
+    blank = [""] * len(BASELINES)
+    gbffs = "results/metrics/gbffs.json"
 
     def methods(source: str, key: str) -> list[str]:
         """Each baseline's value, with its own N where it covers fewer systems."""
@@ -82,16 +87,20 @@ def demo_results(q: Quoter) -> str:
 
     rows = [
         [f"test MAE, total energy (kcal/mol; N = {n(total)})", _cell(q, total, "mae_kcal_mol"),
-         _cell(q, forces, "mae_kcal_mol"), "", "", "",
+         _cell(q, forces, "mae_kcal_mol"), *blank,
          _cell(q, PUB, "test_mae_kcal_mol.total", 1)],
         [f"test MAE, forces (kcal/mol/Å; N = {n(total, 'n_with_forces')})",
          _cell(q, total, "force_mae_kcal_mol_angstrom"),
-         _cell(q, forces, "force_mae_kcal_mol_angstrom"), "", "", "", "—"],
+         _cell(q, forces, "force_mae_kcal_mol_angstrom"), *blank, "—"],
+        [f"test MAE, conformer energies relative to each compound's lowest (kcal/mol; N = "
+         f"{n(gbffs, 'test.gaff2.n')})", "", "",
+         *[_cell(q, gbffs, f"test.{m}.relative_energy_mae_kcal_mol") if m in ("gaff2", "gbffs")
+           else "" for m in BASELINES], "—"],
         [f"test MAE, kinetic energy (kcal/mol; N = {n(kinetic)})",
-         _cell(q, kinetic, "mae_kcal_mol"), "", "", "", "",
+         _cell(q, kinetic, "mae_kcal_mol"), "", *blank,
          _cell(q, PUB, "test_mae_kcal_mol.kinetic", 1)],
         ["test MAE, total energy, no K·D pretraining (kcal/mol)",
-         _cell(q, "results/metrics/total_scratch.json", "mae_kcal_mol"), "", "", "", "", "—"],
+         _cell(q, "results/metrics/total_scratch.json", "mae_kcal_mol"), "", *blank, "—"],
         [f"S66 RMSE vs DFT-CP, GFN2-xTB geometries (kcal/mol; N = {n(s66)})",
          _cell(q, s66, "methods.virialff.rmse_kcal_mol"), "",
          *methods(s66, "rmse_kcal_mol"), _cell(q, PUB, "s66.rmse_kcal_mol", 1)],
@@ -162,8 +171,9 @@ def interaction_stage(q: Quoter) -> str:
     if not q.has(inter):
         return f"{NOT_AVAILABLE}: the run has no `results/metrics/interactions.json`.\n"
     models = ("virialff", "virialff_interactions")
-    header = ("| kcal/mol | paper-faithful | + interactions | GFN2-xTB | ANI-1x | MMFF94 |\n"
-              "|---|---|---|---|---|---|")
+    header = ("| kcal/mol | paper-faithful | + interactions | "
+              + " | ".join(method_label(m) for m in BASELINES) + " |\n|"
+              + "---|" * (len(BASELINES) + 3))
 
     def row(label: str, section: str, key: str = "rmse_kcal_mol") -> str:
         n = _cell(q, inter, f"{section}.methods.virialff.n", 0)
@@ -189,7 +199,7 @@ def interaction_stage(q: Quoter) -> str:
             pairs(m) for m in (*models, *BASELINES)) + " |",
         row("conformer RMSE", "conformers"),
         f"| molecular test MAE (N = {_cell(q, inter, 'molecular_test.virialff.n', 0)}) | "
-        + " | ".join(molecular) + " | | | |",
+        + " | ".join(molecular) + " |" + " |" * len(BASELINES),
     ]
     return header + "\n" + "\n".join(rows) + "\n"
 

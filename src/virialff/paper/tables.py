@@ -40,7 +40,8 @@ def normalise_method(name: Any) -> str | None:
         if text.lower() == label.lower():
             return key
     low = text.lower()
-    rules = (("ani", "ani1x"), ("xtb", "gfn2_xtb"), ("mmff", "mmff94"), ("ref", "reference"),
+    rules = (("gaff", "gaff2"), ("gb-ff", "gbffs"), ("gbff", "gbffs"),
+             ("ani", "ani1x"), ("xtb", "gfn2_xtb"), ("mmff", "mmff94"), ("ref", "reference"),
              ("ccsd", "reference"), ("mo 2006", "reference"), ("wb97", "dft"), ("ωb97", "dft"),
              ("dft", "dft"), ("virialff", "virialff"), ("this model", "virialff"),
              ("ml model", "virialff"), ("model", "virialff"))

@@ -52,6 +52,19 @@ def _fmt(value) -> str:  # noqa: ANN001
     return "–" if value is None else f"{value:.2f}"
 
 
+def _panel_grid(n: int, max_columns: int, panel_inches: tuple[float, float]):  # noqa: ANN202
+    """``(figure, [n] axes)``: ``n`` panels, at most ``max_columns`` per row, unused axes
+    removed."""
+    columns = min(n, max_columns)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, squeeze=False,
+                             figsize=(panel_inches[0] * columns, panel_inches[1] * rows))
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n]
+
+
 def draw_s66_dft_vs_reference(combined: pd.DataFrame, metrics: dict):  # noqa: ANN201
     """Fig. 8: DFT-CP (ωB97X-D/def2-SVP) E_int against CCSD(T)/CBS, one point per dimer.
 
@@ -81,11 +94,12 @@ def draw_s66_dft_vs_reference(combined: pd.DataFrame, metrics: dict):  # noqa: A
 def draw_s66_methods(combined: pd.DataFrame, metrics: dict):  # noqa: ANN201
     """Fig. 9: each method's E_int against DFT-CP (filled) and CCSD(T)/CBS (open, all 66).
 
-    Panels (a)–(d): this model, GFN2-xTB, ANI-1x, MMFF94; unavailable methods say why.
+    One panel per method of the registry (:data:`S66_PANEL_METHODS`: this model, GFN2-xTB,
+    ANI-1x, MMFF94, GAFF2/AM1-BCC, GB-FFs), three per row; unavailable methods say why.
     """
-    fig, axes = plt.subplots(2, 2, figsize=(7.6, 7.2))
+    fig, axes = _panel_grid(len(S66_PANEL_METHODS), 3, (3.8, 3.6))
     n_dft = int(np.isfinite(combined["dft"]).sum())
-    for index, (ax, method) in enumerate(zip(axes.flat, S66_PANEL_METHODS, strict=True)):
+    for index, (ax, method) in enumerate(zip(axes, S66_PANEL_METHODS, strict=True)):
         title = f"({PANEL_LETTERS[index]}) {method_label(method)}"
         entry = metrics["methods"].get(method, {"available": False, "reason": "not run"})
         if not entry["available"] or method not in combined:
@@ -141,10 +155,10 @@ def draw_conformers(relative: pd.DataFrame, metrics: dict):  # noqa: ANN201
     and any element but H, C, N, O) are counted in its panel as "not covered", and a panel
     where no molecule is covered says so instead of showing points.
     """
-    fig, axes = plt.subplots(1, 4, figsize=(13.0, 3.6))
+    fig, axes = _panel_grid(len(S66_PANEL_METHODS), 3, (3.6, 3.6))
     molecules = sorted(relative["molecule_id"].unique()) if len(relative) else []
     markers = "osD^vP*X"
-    for index, (ax, method) in enumerate(zip(axes.flat, S66_PANEL_METHODS, strict=True)):
+    for index, (ax, method) in enumerate(zip(axes, S66_PANEL_METHODS, strict=True)):
         title = f"({PANEL_LETTERS[index]}) {method_label(method)}"
         entry = metrics["methods"].get(method, {"available": False, "reason": "not run"})
         rows = relative[relative["method"] == method]
@@ -169,8 +183,9 @@ def draw_conformers(relative: pd.DataFrame, metrics: dict):  # noqa: ANN201
             _text_block(ax, [not_covered], loc="lower right")
         ax.set_title(title)
         ax.set_xlabel(r"$E_\mathrm{rel}$ " + _dft_label(metrics) + " (kcal/mol)")
-        if index == 0:
+        if index % 3 == 0:
             ax.set_ylabel(r"predicted $E_\mathrm{rel}$ (kcal/mol)")
+        if index == 0:
             ax.legend(loc="lower right", fontsize=6, frameon=False)
     source = "test split" if metrics.get("split") == "test" else str(metrics.get("source"))
     merged = metrics.get("n_merged_after_dft")

@@ -499,30 +499,67 @@ def build_training_dimers(
     return dimers, skipped, sources
 
 
-def split_dimers(dimers: list[Dimer], val_fraction: float, seed: int) -> dict[str, list[int]]:
-    """Train/val indices into ``dimers``, grouped by monomer pair.
+#: how the dimers are split into training and validation (``interactions.split_unit``).
+SPLIT_UNITS: tuple[str, ...] = ("monomer", "pair")
 
-    All geometries of one chemical pair (the sorted canonical keys of its two monomers) land in
-    the same split, so the validation pairs are chemically new pairs. Groups are shuffled with
-    ``numpy.random.default_rng(seed)`` and taken into ``val`` until it holds at least
-    ``val_fraction`` of the dimers.
+
+def split_dimers(dimers: list[Dimer], val_fraction: float, seed: int,
+                 unit: str = "monomer") -> dict[str, list[int]]:
+    """Train/val indices into ``dimers``, with no chemistry shared where ``unit`` says.
+
+    - ``"monomer"``: whole monomers are held out. Monomers (canonical keys) are visited in an
+      order shuffled with ``numpy.random.default_rng(seed)``; a monomer joins the held-out set
+      when the dimers containing any held-out monomer then stay within ``2·val_fraction`` of
+      all dimers, until they reach ``val_fraction``. Those dimers are ``val``, all others
+      ``train``: no held-out monomer occurs in training, so validation measures monomers the
+      model has never seen (one partner of a validation dimer may be a training monomer).
+    - ``"pair"``: all geometries of one monomer pair land in the same split (validation pairs
+      are new pairs, made of monomers seen in training).
+
+    Every dimer lands in exactly one split.
     """
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must lie in (0, 1), not {val_fraction}")
-    groups: dict[tuple[str, str], list[int]] = {}
-    for index, dimer in enumerate(dimers):
-        groups.setdefault(pair_key(*dimer.monomer_keys), []).append(index)
-    order = sorted(groups)
+    if unit not in SPLIT_UNITS:
+        raise ValueError(f"split unit must be one of {SPLIT_UNITS}, not {unit!r}")
     rng = np.random.default_rng(seed)
-    val: list[int] = []
     target = val_fraction * len(dimers)
-    for position in rng.permutation(len(order)):
-        if len(val) >= target or len(groups) < 2:
-            break
-        val.extend(groups[order[position]])
-    val_set = set(val)
+    if unit == "pair":
+        groups: dict[tuple[str, str], list[int]] = {}
+        for index, dimer in enumerate(dimers):
+            groups.setdefault(pair_key(*dimer.monomer_keys), []).append(index)
+        order = sorted(groups)
+        val: list[int] = []
+        for position in rng.permutation(len(order)):
+            if len(val) >= target or len(groups) < 2:
+                break
+            val.extend(groups[order[position]])
+        val_set = set(val)
+    else:
+        containing: dict[str, set[int]] = {}
+        for index, dimer in enumerate(dimers):
+            for key in dimer.monomer_keys:
+                containing.setdefault(key, set()).add(index)
+        monomers = sorted(containing)
+        val_set = set()
+        for position in rng.permutation(len(monomers)):
+            if len(val_set) >= target:
+                break
+            grown = val_set | containing[monomers[position]]
+            if len(grown) <= 2.0 * target and len(grown) < len(dimers):
+                val_set = grown
     train = [i for i in range(len(dimers)) if i not in val_set]
-    return {"train": train, "val": sorted(val)}
+    return {"train": train, "val": sorted(val_set)}
+
+
+def split_monomer_counts(dimers: list[Dimer], split: dict[str, list[int]]) -> dict[str, int]:
+    """Distinct monomers in each split, and the validation monomers absent from training."""
+    train = {k for i in split["train"] for k in dimers[i].monomer_keys}
+    val = {k for i in split["val"] for k in dimers[i].monomer_keys}
+    return {"n_monomers_train": len(train), "n_monomers_val": len(val),
+            "n_monomers_val_unseen_in_train": len(val - train),
+            "n_val_dimers_with_unseen_monomer": sum(
+                any(k not in train for k in dimers[i].monomer_keys) for i in split["val"])}
 
 
 def dimer_graphs(dimers: list[Dimer]):  # noqa: ANN201 - GraphBatch
@@ -547,7 +584,7 @@ def dimer_graphs(dimers: list[Dimer]):  # noqa: ANN201 - GraphBatch
 
 def summarise(
     dimers: list[Dimer], skipped: list[SkippedEntry], sources: dict[str, dict],
-    split: dict[str, list[int]], val_fraction: float, seed: int,
+    split: dict[str, list[int]], val_fraction: float, seed: int, unit: str = "monomer",
 ) -> dict:
     """The data summary (``results/interactions/summary.json``)."""
     energies = np.array([d.interaction_energy_kcal_mol for d in dimers], dtype=float)
@@ -572,10 +609,9 @@ def summarise(
         "bond_perception": "RDKit rdDetermineBonds.DetermineBonds(mol, charge=0) per monomer",
         "test_sets_excluded": "S66 and A-T/G-C base pairs (data/benchmarks): same monomer pair "
                               "(canonical keys) or same geometry",
-        "split": {"unit": "monomer pair (sorted canonical keys of the two monomers)",
-                  "val_fraction": val_fraction, "seed": seed,
+        "split": {"unit": unit, "val_fraction": val_fraction, "seed": seed,
                   "n_train": len(split["train"]), "n_val": len(split["val"]),
-                  "n_pair_groups": len(groups)},
+                  "n_pair_groups": len(groups), **split_monomer_counts(dimers, split)},
         "n_entries": len(dimers) + len(skipped),
         "n_dimers": len(dimers),
         "n_skipped": len(skipped),
@@ -600,6 +636,7 @@ def prepare_dimers(
     seed: int = 0,
     benchmarks_dir: str | Path | None = None,
     max_per_database: int | None = None,
+    split_unit: str = "monomer",
 ) -> dict:
     """Build the training dimers and write ``dimers.pt`` and the summary JSON; return it.
 
@@ -632,7 +669,7 @@ def prepare_dimers(
     dimers = kept
     if not dimers:
         raise ValueError(f"no usable training dimers in {', '.join(names)} under {databases_dir}")
-    split = split_dimers(dimers, val_fraction, seed)
+    split = split_dimers(dimers, val_fraction, seed, split_unit)
     graphs = dimer_graphs(dimers)
     membership = {i: "train" for i in split["train"]} | {i: "val" for i in split["val"]}
     payload = {
@@ -650,7 +687,7 @@ def prepare_dimers(
     output_path, summary_path = Path(output_path), Path(summary_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, output_path)
-    summary = summarise(dimers, skipped, sources, split, val_fraction, seed)
+    summary = summarise(dimers, skipped, sources, split, val_fraction, seed, split_unit)
     summary_path.parent.mkdir(parents=True, exist_ok=True)
     summary_path.write_text(json.dumps(summary, indent=1) + "\n")
     return summary

@@ -15,10 +15,11 @@ import torch
 
 from virialff.formats.model_file import read_model_file
 from virialff.model.potential_model import TARGET_KEYS, potential_model_from_payload
-from virialff.train.data import FRAGMENT_KEY, load_dataset
+from virialff.train.data import load_dataset
 from virialff.train.stages import (
     _batch,
     _place_dataset,
+    charge_dipole_errors_debye,
     energy_and_force_errors,
     select_device,
 )
@@ -73,26 +74,12 @@ def predict_dataset(
     return table, metadata
 
 
-#: Debye per e·Å.
-DEBYE_PER_E_ANGSTROM = 4.80320471
-
-
 def dipole_errors_debye(model, batch) -> torch.Tensor:  # noqa: ANN001 - PotentialModel, batch
-    """|μ(charges) − μ(DFT)| per molecule (Debye; NaN where the DFT gave no dipole), with
-    μ(charges) = Σ_i Q_i·r_i about the same origin as the DFT dipole (the input frame's)."""
-    n = batch.atom_ptr.numel() - 1
-    has = batch.molecule_targets.get("has_dipole")
-    if has is None:
-        return torch.full((n,), float("nan"), dtype=torch.float64)
+    """|μ(charges) − μ(DFT)| per molecule (Debye; NaN where the DFT gave no dipole);
+    :func:`~virialff.train.stages.charge_dipole_errors_debye`."""
     with torch.no_grad():
-        charges = model(batch, fragment=batch.atom_targets[FRAGMENT_KEY])["charges_e"].double()
-    owner = torch.repeat_interleave(torch.arange(n, device=charges.device),
-                                    batch.atom_ptr[1:] - batch.atom_ptr[:-1])
-    moment = torch.zeros((n, 3), dtype=torch.float64, device=charges.device).index_add(
-        0, owner, charges[:, None] * batch.positions_angstrom.double())
-    error = torch.linalg.vector_norm(
-        moment * DEBYE_PER_E_ANGSTROM - batch.molecule_targets["dipole_debye"].double(), dim=-1)
-    return torch.where(has > 0, error, torch.full_like(error, float("nan")))
+        error, has = charge_dipole_errors_debye(model, batch)
+    return torch.where(has, error, torch.full_like(error, float("nan")))
 
 
 def dipole_metrics(table: pd.DataFrame, worst: int = 5) -> dict:

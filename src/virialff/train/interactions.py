@@ -38,6 +38,13 @@ zero (the model's own switch, :func:`virialff.model.potential.neutralise_charges
 the model file); epoch 0 is then the stage-2 model with neutral monomers, while the molecular
 tolerance below is measured against the stage-2 model as it was trained.
 
+Pair classes. In the paper one parameter function serves every non-bonded pair, so the H···H
+pair between two water molecules gets exactly the parameters of the H–O–H pair inside one. With
+``intermolecular_pair_class`` pairs between covalent fragments become a feats_net pair type of
+their own (:meth:`~virialff.model.potential_model.PotentialModel.add_intermolecular_pair_class`),
+starting from the non-covalent type's parameters, so epoch 0 is unchanged and the fine-tune can
+move intermolecular pairs without touching any single molecule's energy.
+
 Loss weight. Each weight of ``interaction_weight`` (a number or a small list) is a separate
 fine-tune from the same stage-2 model with early stopping (the weights of the epoch with the
 lowest validation E_int MAE are kept; epoch 0 is the stage-2 model itself). The chosen weight
@@ -369,6 +376,9 @@ def train_interactions(
     weights = interaction_weights(settings["interaction_weight"])
     dev = _prepare_device(device)
     model, stage2 = load_stage2_total(model_path)
+    if settings["intermolecular_pair_class"]:
+        # pairs between molecules get their own feats_net class, starting equal to type 0
+        model.add_intermolecular_pair_class()
     graphs, mol_split, mol_meta = load_dataset(dataset_path)
     dimers, dimer_split, dimer_meta = load_dimers(dimers_path)
     if dimer_split["train"].numel() == 0 or dimer_split["val"].numel() == 0:
@@ -494,6 +504,7 @@ def train_interactions(
     }
     config = copy.deepcopy(stage2["config"])
     config["potential"]["neutral_charges"] = bool(model.neutral_charges)
+    config["potential"]["intermolecular_pair_class"] = bool(model.intermolecular_pair_class)
     config["interactions"] = {**settings, "chosen_weight": weight}
     ids = [d["dimer_id"] for d in dimer_meta.get("dimers", [])]
     payload = model_payload(

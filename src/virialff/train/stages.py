@@ -24,10 +24,10 @@ import torch
 
 from virialff.chem.graph import GraphBatch, select_molecules
 from virialff.config_keys import EMBEDDING_KEYS, POTENTIAL_KEYS
+from virialff.forcefield.pair_potential import guards_from_distances
 from virialff.formats.model_file import model_payload, read_model_file, write_model_file
 from virialff.model.device import select_device
 from virialff.model.embedding import KineticDecompositionModel
-from virialff.model.potential import guards_from_distances
 from virialff.model.potential_model import (
     TARGET_KEYS,
     PotentialModel,
@@ -169,10 +169,12 @@ def potential_errors(
     noise_angstrom: float,
     generator: torch.Generator,
     force_weight: float = 0.0,
+    dipole_weight: float = 0.0,
 ) -> Callable[[torch.Tensor, bool], torch.Tensor]:
-    """``errors(indices, training)``: |Ê − E| + w_F·(force MAE of the molecule) (kcal/mol)
-    of the molecules ``indices`` (:func:`energy_and_force_errors`; w_F = ``force_weight``,
-    in Å; molecules without DFT forces contribute their energy error only).
+    """``errors(indices, training)``: |Ê − E| + w_F·(force MAE of the molecule)
+    + w_μ·|μ(Q) − μ_DFT| (kcal/mol) of the molecules ``indices`` (:func:`energy_and_force_errors`;
+    w_F = ``force_weight`` in Å, w_μ = ``dipole_weight`` in kcal/mol/Debye; molecules without
+    DFT forces or dipole contribute only the terms they have; :func:`charge_dipole_errors_debye`).
 
     ``cache``: frozen embeddings [A_total, hidden] (or None to run the embedding network);
     in training, Gaussian noise of ``noise_angstrom`` (drawn from ``generator``) is added to
@@ -188,9 +190,44 @@ def potential_errors(
             h = cache[batch.atom_targets[ATOM_INDEX_KEY].to(cache.device)].to(device)
         energy_error, force_error, _ = energy_and_force_errors(
             model, batch, positions, h, force_weight > 0, create_graph=training)
-        return energy_error.abs() + force_weight * force_error
+        error = energy_error.abs() + force_weight * force_error
+        if dipole_weight > 0:
+            dipole_error, has = charge_dipole_errors_debye(model, batch, h)
+            error = error + dipole_weight * torch.where(has, dipole_error, 0.0).to(error.dtype)
+        return error
 
     return errors
+
+
+#: Debye per e·Å.
+DEBYE_PER_E_ANGSTROM = 4.80320471
+
+
+def charge_dipole_errors_debye(
+    model: PotentialModel, batch: GraphBatch, h: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(|μ(Q) − μ_DFT| [M] in Debye, has_dipole [M] bool)`` of a batch, differentiable in
+    the charges: μ(Q) = Σ_i Q_i·r_i about the origin of the input frame, the origin of the
+    stored DFT dipole (the two agree for any origin when the charges are neutral). Rows
+    without a DFT dipole hold 0 and ``has_dipole`` false."""
+    n = batch.atom_ptr.numel() - 1
+    device = batch.positions_angstrom.device
+    has = batch.molecule_targets.get("has_dipole")
+    if has is None:
+        return (torch.zeros(n, dtype=torch.float64, device=device),
+                torch.zeros(n, dtype=torch.bool, device=device))
+    if h is None:
+        h = model.embed(batch)
+    charges = model.charges_from_embeddings(
+        h.to(next(model.charge_net.parameters()).dtype), batch.atom_targets[FRAGMENT_KEY])
+    owner = torch.repeat_interleave(torch.arange(n, device=charges.device),
+                                    batch.atom_ptr[1:] - batch.atom_ptr[:-1])
+    moment = torch.zeros((n, 3), dtype=torch.float64, device=charges.device).index_add(
+        0, owner, charges.double()[:, None] * batch.positions_angstrom.double())
+    error = torch.linalg.vector_norm(
+        moment * DEBYE_PER_E_ANGSTROM - batch.molecule_targets["dipole_debye"].double(), dim=-1)
+    has = has > 0
+    return torch.where(has, error, torch.zeros_like(error)), has
 
 
 def energy_and_force_mae(model: PotentialModel, data: GraphBatch, device: torch.device,
@@ -225,12 +262,8 @@ def class_distance_range(graphs: GraphBatch, indices: torch.Tensor, chunk: int =
     and longest length of each kind of bond (``"C-H"``, and per bonded class) over every pair
     of the molecules ``indices``: where the guards' cores and stretch walls must stay zero."""
     from virialff.chem.elements import SUPPORTED_ELEMENTS
-    from virialff.model.potential import (
-        CORE_CLASSES,
-        bond_key,
-        pair_core_class,
-        pair_distances_angstrom,
-    )
+    from virialff.forcefield.pair_potential import CORE_CLASSES, bond_key, pair_core_class
+    from virialff.model.potential import pair_distances_angstrom
     from virialff.model.potential_model import HYDROGEN_INDEX
 
     shortest = dict.fromkeys(CORE_CLASSES, float("inf"))
@@ -478,6 +511,7 @@ def _train_potential_once(
         raise ValueError("a model without pretrained embeddings needs embedding_sizes")
     seed = int(seed)
     force_weight = float(section.get("force_weight", 0.0))
+    dipole_weight = float(section.get("dipole_weight", 0.0))
     dev = _prepare_device(device)
     graphs, split, meta = load_dataset(dataset_path)
     if training_compounds is not None:
@@ -524,7 +558,7 @@ def _train_potential_once(
     cache = cached_embeddings(model, data, dev) if pretrained else None
     errors = potential_errors(
         model, data, dev, cache, float(section["coordinate_noise_angstrom"]), generator,
-        force_weight)
+        force_weight, dipole_weight)
     optimizer = torch.optim.Adam(model.trainable_parameters(), lr=float(section["learning_rate"]))
     scheduler = torch.optim.lr_scheduler.StepLR(
         optimizer,
