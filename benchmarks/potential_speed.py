@@ -32,6 +32,11 @@ Methods, each in its own subprocess with one thread (OMP/OpenBLAS/MKL and torch)
 - ``xtb``: the ``xtb`` program, ``--grad --gfn 2``, one process per call (start-up included,
   as a user calling xtb pays it); only up to ``--xtb-max-atoms``; above 100 atoms a single
   call is timed;
+- ``gaff2_openmm``, ``gbffs_openmm``: the GAFF2-form systems of the same molecule
+  (:func:`virialff.forcefield.amber_openmm.to_openmm_system`, standard force types, no
+  cutoff), with GAFF2/AM1-BCC parameters from AmberTools or GB-FFs parameters from
+  ``--gbffs-model``; setup (antechamber, or the networks) as the one-off cost, then
+  ``setPositions`` + ``getState(energy, forces)`` on the CPU platform with one thread;
 - ``openmm``: the exported system (:func:`virialff.forcefield.paper_openmm.to_openmm_system`)
   on OpenMM's CPU platform with one thread: ``setPositions`` + ``getState(energy, forces)``
   per call, and the time of one integrator step.
@@ -119,6 +124,8 @@ PLAN = [
     ("mmff", "molecule_50"),
     ("xtb", "molecule_50"),
     ("openmm", "molecule_50"),
+    ("gaff2_openmm", "molecule_50"),
+    ("gbffs_openmm", "molecule_50"),
     ("virialff", "cluster_1000"),
     ("predict", "cluster_1000"),
     ("mmff", "cluster_1000"),
@@ -142,6 +149,7 @@ TARGETS_TEXT = {
     "clusters: more pairs per atom in the larger one)",
     "system_10000_memory": "10,000 atoms ≤ 2 GB",
     "openmm_vs_mmff": "OpenMM (CPU) 50 atoms within 3× of MMFF94",
+    "gbffs_vs_gaff2": "GB-FFs OpenMM system (CPU) 50 atoms within 1.2× of the GAFF2 system",
 }
 
 
@@ -257,11 +265,13 @@ def _box_of(mol) -> list[float] | None:  # noqa: ANN001 - rdkit Mol
     return [float(v) for v in mol.GetProp(BOX_PROPERTY).split()]
 
 
-def write_systems(folder: Path) -> dict[str, Path]:
+def write_systems(folder: Path, names: list[str] | None = None) -> dict[str, Path]:
     from rdkit import Chem
 
     paths = {}
     for name, n_atoms in SYSTEM_ATOMS.items():
+        if names and name not in names:
+            continue
         if n_atoms == 50:
             mol = _conformer(DRUGS["loratadine"], 1)
             mol.SetProp("_Name", "loratadine")
@@ -326,7 +336,8 @@ def _pin_to_current_core() -> None:
 
 
 def worker(
-    method: str, sdf: Path, n_calls: int, model: str | None, max_seconds: float, cutoff: float
+    method: str, sdf: Path, n_calls: int, model: str | None, max_seconds: float, cutoff: float,
+    gbffs_model: str | None = None,
 ) -> dict:
     import torch
     from rdkit import Chem
@@ -458,6 +469,36 @@ def worker(
                 raise RuntimeError(f"xtb failed: {done.stdout[-500:]}{done.stderr[-500:]}")
             (folder / "gradient").unlink()
 
+    elif method in ("gaff2_openmm", "gbffs_openmm"):
+        import openmm
+
+        from virialff.forcefield.amber_openmm import to_openmm_system
+        from virialff.forcefield.paper_openmm import NM_PER_ANGSTROM
+
+        if method == "gaff2_openmm":
+            from virialff.forcefield.antechamber import gaff2_parameters
+
+            parameters = gaff2_parameters(mol, "benchmark")
+        else:
+            from virialff.model.gbffs import GBFFsPredictor
+
+            if not gbffs_model:
+                raise ValueError("gbffs_openmm needs --gbffs-model")
+            parameters = GBFFsPredictor.load(gbffs_model).amber_parameters(mol, "benchmark")
+            result["model"] = gbffs_model
+        result["n_torsion_rows"] = int(parameters.torsion_index.shape[0])
+        result["n_improper_rows"] = int(parameters.improper_index.shape[0])
+        context = openmm.Context(to_openmm_system([parameters]), openmm.VerletIntegrator(0.0005),
+                                 openmm.Platform.getPlatformByName("CPU"), {"Threads": "1"})
+        result["setup_s"] = time.perf_counter() - setup_start
+        positions_nm = x * NM_PER_ANGSTROM
+        reset = _reset_peak_rss()
+
+        def call() -> None:
+            context.setPositions(positions_nm)
+            state = context.getState(getEnergy=True, getForces=True)
+            state.getForces(asNumpy=True)
+
     else:
         raise ValueError(f"unknown method {method!r}")
 
@@ -499,6 +540,8 @@ def _run_worker(method: str, sdf: Path, args: argparse.Namespace) -> dict:
     ]
     if args.model:
         command += ["--model", args.model]
+    if args.gbffs_model:
+        command += ["--gbffs-model", args.gbffs_model]
     done = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, **ONE_THREAD}, check=False
     )
@@ -593,6 +636,10 @@ def check_targets(results: dict[str, dict[str, dict]]) -> dict[str, dict]:
     check("system_10000_memory", m10000, 2048.0, f"{m10000:.0f} MB" if m10000 is not None else "")
     omm_ratio = omm50 / mmff50 if omm50 and mmff50 else None
     check("openmm_vs_mmff", omm_ratio, 3.0, f"{omm_ratio:.1f}× MMFF94" if omm_ratio else "")
+    gaff2, gbffs = get("molecule_50", "gaff2_openmm"), get("molecule_50", "gbffs_openmm")
+    ff_ratio = gbffs / gaff2 if gaff2 and gbffs else None
+    check("gbffs_vs_gaff2", ff_ratio, 1.2,
+          f"{ff_ratio:.2f}× GAFF2 ({_ms(gbffs)} vs {_ms(gaff2)} ms)" if ff_ratio else "")
     return checks
 
 
@@ -609,6 +656,12 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CUTOFF_ANGSTROM,
         help="virialff intermolecular cutoff and MMFF non-bonded threshold, Å",
     )
+    parser.add_argument("--gbffs-model", default=None,
+                        help="GB-FFs model file (results/models/gbffs.pt) for gbffs_openmm")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="run only these methods of the plan (default: all)")
+    parser.add_argument("--systems", nargs="+", default=None,
+                        help="run only these systems of the plan (default: all)")
     parser.add_argument("--output", help="JSON file to write")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--system", help=argparse.SUPPRESS)
@@ -623,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.model,
                     args.max_seconds,
                     args.cutoff,
+                    args.gbffs_model,
                 )
             )
         )
@@ -630,10 +684,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="virialff-bench-") as tmp:
         t0 = time.perf_counter()
-        paths = write_systems(Path(tmp))
+        paths = write_systems(Path(tmp), args.systems)
         print(f"built the systems in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         results: dict[str, dict[str, dict]] = {name: {} for name in SYSTEM_ATOMS}
         for method, system in PLAN:
+            if (args.methods and method not in args.methods) or (
+                    args.systems and system not in args.systems):
+                continue
             limit = {"xtb": args.xtb_max_atoms, "mmff": args.mmff_max_atoms}.get(method)
             if limit is not None and SYSTEM_ATOMS[system] > limit:
                 results[system][method] = {"skipped": f"not run (> --{method}-max-atoms {limit})"}
