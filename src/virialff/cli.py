@@ -14,6 +14,14 @@ Without ``--output`` JSON goes to standard output. Errors print one line and exi
 parametrises the one molecule or complex of an SDF record and writes an OpenMM ``System`` XML
 (:mod:`virialff.forcefield.paper_openmm`; ``--cutoff 0``: no intermolecular cutoff;
 ``--box``: a periodic orthorhombic cell, edges in Å, with PME Coulomb between molecules).
+With ``--force-field gbffs --model gbffs.pt`` (GB-FFs) or ``--force-field gaff2`` (GAFF2/AM1-BCC
+from AmberTools) the system is the GAFF2 functional form in OpenMM's standard forces
+(:mod:`virialff.forcefield.amber_openmm`; PME in a cell).
+
+``virialff export-amber INPUT.sdf -o PREFIX --force-field gbffs|gaff2 [--model M] [--box ...]``
+writes ``PREFIX.prmtop`` and ``PREFIX.inpcrd``; ``virialff export-gromacs`` the same as
+``PREFIX.top`` and ``PREFIX.gro`` (through ParmEd, :mod:`virialff.forcefield.amber_export`).
+The paper's pair form has no Amber or GROMACS equivalent: those two take a GAFF2-form field.
 """
 
 from __future__ import annotations
@@ -59,7 +67,58 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="periodic orthorhombic cell edges, Å (each ≥ 2 × cutoff; default: not periodic)",
     )
+    export.add_argument("--force-field", choices=FORCE_FIELDS, default="virialff",
+                        help="virialff (the paper's pair form, default), gbffs (GB-FFs model "
+                             "file) or gaff2 (GAFF2/AM1-BCC from AmberTools)")
+    for name, files in (("export-amber", "PREFIX.prmtop and PREFIX.inpcrd"),
+                        ("export-gromacs", "PREFIX.top and PREFIX.gro")):
+        command = commands.add_parser(name, help=f"write {files} of a GAFF2-form force field")
+        command.add_argument("input", help="SDF file with one molecule or complex (explicit H)")
+        command.add_argument("-o", "--output", required=True, help=f"PREFIX of {files}")
+        command.add_argument("--force-field", choices=FORCE_FIELDS[1:], required=True,
+                             help="gbffs (with --model) or gaff2 (AmberTools)")
+        command.add_argument("--model", default=None, help="GB-FFs model file (gbffs)")
+        command.add_argument("--box", type=float, nargs=3, metavar=("LX", "LY", "LZ"),
+                             default=None, help="periodic orthorhombic cell edges, Å")
     return parser
+
+
+#: the force fields the export commands write.
+FORCE_FIELDS: tuple[str, ...] = ("virialff", "gbffs", "gaff2")
+
+
+def amber_form_parameters(input_path: str, force_field: str, model_path: str | None):  # noqa: ANN201
+    """``(parameters per molecule, positions [A, 3] Å)`` of the one record of an SDF file with
+    GB-FFs (``model_path``) or GAFF2/AM1-BCC parameters. The atoms of each molecule must be
+    contiguous in the record (the exported files list them molecule by molecule)."""
+    import numpy as np
+
+    from virialff.model.predictor import read_sdf
+
+    mols = read_sdf(input_path)
+    if len(mols) != 1:
+        raise ValueError(f"{input_path}: {len(mols)} records; the export takes one molecule or "
+                         "complex (put the molecules of a complex in one record)")
+    mol = mols[0]
+    if force_field == "gbffs":
+        if not model_path:
+            raise ValueError("--force-field gbffs needs --model (a GB-FFs model file, "
+                             "results/models/gbffs.pt)")
+        from virialff.evaluate.baselines.gbffs import GBFFs
+
+        method = GBFFs(model_path=model_path)
+    else:
+        from virialff.evaluate.baselines.gaff2 import GAFF2
+
+        method = GAFF2()
+    ok, reason = method.available()
+    if not ok:
+        raise ValueError(f"{force_field} is not available: {reason}")
+    parameters, order = method.system_parameters(mol)
+    if not np.array_equal(order, np.arange(mol.GetNumAtoms())):
+        raise ValueError(f"{input_path}: the atoms of each molecule must be contiguous in the "
+                         "record (the exported files list them molecule by molecule)")
+    return parameters, np.asarray(mol.GetConformer().GetPositions(), dtype=float)
 
 
 def _names(mols: list) -> list[str]:
@@ -195,12 +254,39 @@ def export_openmm_xml(
     return system
 
 
+def export_command(args: argparse.Namespace) -> None:
+    """``export-openmm`` of a GAFF2-form field, ``export-amber`` and ``export-gromacs``."""
+    parameters, positions = amber_form_parameters(args.input, args.force_field, args.model)
+    output = Path(args.output)
+    if args.command == "export-openmm":
+        import openmm
+
+        from virialff.forcefield.amber_openmm import to_openmm_system
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(openmm.XmlSerializer.serialize(
+            to_openmm_system(parameters, box_angstrom=args.box)))
+    elif args.command == "export-amber":
+        from virialff.forcefield.amber_export import export_amber
+
+        export_amber(parameters, positions, output.with_suffix(".prmtop"),
+                     output.with_suffix(".inpcrd"), box_angstrom=args.box)
+    else:
+        from virialff.forcefield.amber_export import export_gromacs
+
+        export_gromacs(parameters, positions, output.with_suffix(".top"),
+                       output.with_suffix(".gro"), box_angstrom=args.box)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``virialff`` console script; returns the exit code."""
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "predict":
             predict_command(args)
+        elif args.command in ("export-amber", "export-gromacs") or (
+                args.command == "export-openmm" and args.force_field != "virialff"):
+            export_command(args)
         elif args.command == "export-openmm":
             export_openmm_xml(
                 args.model,
