@@ -751,6 +751,17 @@ if Q.has(GB):
        f"test split: K_r {Q.q(GB, 'evaluation.test.parameter_rmse_vs_gaff2.bond_k', 1)} "
        f"kcal/mol/Å², r_eq {Q.q(GB, 'evaluation.test.parameter_rmse_vs_gaff2.bond_r0_angstrom', 3)}"
        " Å.")
+    ABL = "results/metrics/gbffs_ablation.json"
+    if Q.has(ABL):
+        verdicts = [f"{c['label']}: {Q.q(ABL, f'comparisons.{i}.difference', 2)} "
+                    f"({'separated' if c['separated'] else 'within the spread'})"
+                    for i, c in enumerate(Q.raw(ABL, "comparisons"))]
+        md("Fine-tuning the stage-1 embeddings with the head instead of freezing them "
+           f"(studies target, {len(Q.raw(ABL, 'modes.frozen.seeds'))} seeds each), fine-tuned "
+           "− frozen on the test split: " + "; ".join(verdicts) + ".")
+    else:
+        md("The embedding ablation (frozen against fine-tuned, every seed of `studies.seeds`) "
+           "is built by `make studies`, which this run did not run.")
 else:
     md(f"Section 3.10: {NOT_AVAILABLE}: this run did not train GB-FFs "
        "(`results/training/gbffs_metrics.json` is missing).")

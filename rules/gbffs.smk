@@ -35,3 +35,60 @@ rule train_gbffs:
         device=config["training"]["device"],
     script:
         "../scripts/train_gbffs.py"
+
+
+# The embedding ablation of GB-FFs (frozen stage-1 embeddings, as by default, against
+# fine-tuned ones), retrained from every seed of studies.seeds: part of `snakemake studies`.
+wildcard_constraints:
+    gbffs_mode="frozen|fine_tuned",
+
+
+rule gbffs_study:
+    """One GB-FFs training of the embedding ablation (mode, seed)."""
+    input:
+        dataset=_TRAIN_DATASET,
+        embedding=rules.train_embedding.output.model,
+        gaff2=expand(f"{RESULTS}/gaff2/{{shard}}.npz", shard=SHARDS),
+        geometries=rules.assemble_dataset.input.geometries,
+    output:
+        model=f"{RESULTS}/studies/gbffs/{{gbffs_mode}}_seed{{study_seed}}.pt",
+        history=f"{RESULTS}/studies/gbffs/{{gbffs_mode}}_seed{{study_seed}}_history.csv",
+        metrics=f"{RESULTS}/studies/gbffs/{{gbffs_mode}}_seed{{study_seed}}.json",
+        status=f"{RESULTS}/studies/gbffs/{{gbffs_mode}}_seed{{study_seed}}.status.csv",
+    params:
+        gbffs=lambda w: {**settings("training.gbffs"),
+                         "fine_tune_embeddings": w.gbffs_mode == "fine_tuned"},
+        seed=lambda w: int(w.study_seed),
+    log:
+        f"{LOGS}/gbffs_study/{{gbffs_mode}}_seed{{study_seed}}.log",
+    benchmark:
+        f"{LOGS}/gbffs_study/{{gbffs_mode}}_seed{{study_seed}}.benchmark.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=_TRAIN_RESOURCES["mem_mb"],
+        runtime=_TRAIN_RESOURCES["runtime"],
+        device=config["training"]["device"],
+    script:
+        "../scripts/train_gbffs.py"
+
+
+rule gbffs_ablation:
+    """Frozen against fine-tuned embeddings: mean ± SD over the seeds
+    (results/metrics/gbffs_ablation.json, results/tables/gbffs_ablation.md)."""
+    input:
+        frozen=expand(f"{RESULTS}/studies/gbffs/frozen_seed{{seed}}.json",
+                      seed=config["studies"]["seeds"]),
+        fine_tuned=expand(f"{RESULTS}/studies/gbffs/fine_tuned_seed{{seed}}.json",
+                          seed=config["studies"]["seeds"]),
+    output:
+        metrics=f"{RESULTS}/metrics/gbffs_ablation.json",
+        table=f"{RESULTS}/tables/gbffs_ablation.md",
+    log:
+        f"{LOGS}/gbffs_ablation/gbffs_ablation.log",
+    localrule: True
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/make_gbffs_ablation.py"

@@ -55,9 +55,10 @@ rule study_seed:
 
 rule studies:
     """Mean ± SD over the seeds of every compared model (results/metrics/studies.json,
-    results/tables/studies.md)."""
+    results/tables/studies.md), and the GB-FFs embedding ablation (rules/gbffs.smk)."""
     input:
         seeds=expand(f"{RESULTS}/studies/seed{{seed}}.json", seed=_STUDY_SEEDS),
+        gbffs=rules.gbffs_ablation.output.metrics,
     output:
         metrics=f"{RESULTS}/metrics/studies.json",
         table=f"{RESULTS}/tables/studies.md",

@@ -106,3 +106,22 @@ def test_stage3_rows_start_from_the_controls_they_name():
     assert all(STUDY_MODELS[m.base].kind == "" or m.base == "total_neutral_charges"
                for n, m in STUDY_MODELS.items() if n in stage3)
     assert studies.STUDY_MODELS["total_neutralised_after"].base == "total"
+
+
+def test_the_gbffs_embedding_ablation_reports_mean_sd_and_separation():
+    def run(seed: int, force: float, energy: float) -> dict:
+        return {"seed": seed, "evaluation": {"test": {"gbffs": {
+            "force_mae_kcal_mol_angstrom": force, "relative_energy_mae_kcal_mol": energy}}}}
+
+    from virialff.train.studies import gbffs_ablation, gbffs_ablation_markdown
+
+    summary = gbffs_ablation({
+        "frozen": [run(1, 10.0, 2.0), run(2, 10.2, 2.5), run(3, 9.8, 1.5)],
+        "fine_tuned": [run(1, 6.0, 2.1), run(2, 6.4, 2.4), run(3, 5.6, 1.8)]})
+    frozen = summary["modes"]["frozen"]["force_mae_kcal_mol_angstrom"]
+    assert frozen["mean"] == pytest.approx(10.0) and frozen["sd"] == pytest.approx(0.2)
+    verdict = {c["metric"]: c["separated"] for c in summary["comparisons"]}
+    assert verdict == {"force_mae_kcal_mol_angstrom": True,
+                       "relative_energy_mae_kcal_mol": False}
+    table = gbffs_ablation_markdown(summary)
+    assert "10.00 ± 0.20" in table and "within the spread" in table

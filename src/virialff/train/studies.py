@@ -303,3 +303,50 @@ def studies_markdown(summary: Mapping) -> str:
                      f"{headers[row['metric']]} | {row['difference']:+.2f} | "
                      f"{'yes' if row['separated'] else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+#: the test-split errors of the GB-FFs embedding ablation (keys of the gbffs metrics files).
+GBFFS_METRICS: tuple[tuple[str, str], ...] = (
+    ("force_mae_kcal_mol_angstrom", "force MAE (kcal/mol/Å)"),
+    ("relative_energy_mae_kcal_mol", "relative-energy MAE (kcal/mol)"),
+)
+
+
+def gbffs_ablation(runs: Mapping[str, Sequence[Mapping]]) -> dict:
+    """Mean ± SD over the seeds of GB-FFs with frozen and with fine-tuned stage-1 embeddings
+    (``runs``: mode → the ``train_gbffs`` metrics of each seed), and whether the seeds
+    separate the two (the rule of :func:`summarize`)."""
+    modes = {}
+    for mode, metrics in runs.items():
+        modes[mode] = {"seeds": [m.get("seed") for m in metrics], **{
+            key: _stats([m["evaluation"]["test"]["gbffs"].get(key) for m in metrics])
+            for key, _ in GBFFS_METRICS}}
+    comparisons = []
+    for key, label in GBFFS_METRICS:
+        a, b = modes["frozen"][key], modes["fine_tuned"][key]
+        if a["mean"] is None or b["mean"] is None:
+            continue
+        difference = b["mean"] - a["mean"]
+        comparisons.append({"metric": key, "label": label, "difference": difference,
+                            "separated": abs(difference) > a["sd"] + b["sd"]})
+    return {"modes": modes, "comparisons": comparisons,
+            "rule": "separated: |mean_B − mean_A| > SD_A + SD_B (SD over seeds, n − 1)"}
+
+
+def gbffs_ablation_markdown(summary: Mapping) -> str:
+    """The ablation as a Markdown table (mean ± SD) and its comparisons."""
+
+    def cell(stats: Mapping) -> str:
+        return "–" if stats["mean"] is None else f"{stats['mean']:.2f} ± {stats['sd']:.2f}"
+
+    labels = " | ".join(label for _, label in GBFFS_METRICS)
+    lines = [f"| GB-FFs embeddings | seeds | {labels} |",
+             "|---|---|" + "---|" * len(GBFFS_METRICS)]
+    for mode, row in summary["modes"].items():
+        lines.append(f"| {mode.replace('_', '-')} | {len(row['seeds'])} | "
+                     + " | ".join(cell(row[k]) for k, _ in GBFFS_METRICS) + " |")
+    lines += ["", f"Fine-tuned − frozen ({summary['rule']}):", ""]
+    lines += [f"- {c['label']}: {c['difference']:+.2f} "
+              f"({'separated' if c['separated'] else 'within the spread'})"
+              for c in summary["comparisons"]]
+    return "\n".join(lines) + "\n"
