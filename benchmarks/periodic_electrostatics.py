@@ -49,7 +49,7 @@ MIN_DISTANCE_ANGSTROM = 2.0
 RESULT = REPO / "benchmarks" / "results" / "periodic_electrostatics_amber.json"
 
 
-def ethanol():  # noqa: ANN201 - (RDKit Mol, AmberFormParameters)
+def ethanol(gbffs_model: str | None = None):  # noqa: ANN201 - (RDKit Mol, AmberFormParameters)
     from rdkit import Chem
     from rdkit.Chem import AllChem
 
@@ -58,6 +58,12 @@ def ethanol():  # noqa: ANN201 - (RDKit Mol, AmberFormParameters)
     params.randomSeed = 11
     AllChem.EmbedMolecule(mol, params)
     AllChem.MMFFOptimizeMolecule(mol)
+    if gbffs_model:
+        from virialff.model.gbffs import GBFFsPredictor
+
+        parameters = GBFFsPredictor.load(gbffs_model).amber_parameters(mol, "ethanol")
+        parameters.extra["source"] = f"GB-FFs {gbffs_model}"
+        return mol, parameters
     return mol, antechamber.gaff2_parameters(mol, "ethanol")
 
 
@@ -124,8 +130,8 @@ def _pme_parameters(system: openmm.System, x: np.ndarray) -> dict:
     return {"alpha_per_nm": float(alpha), "grid": [int(nx), int(ny), int(nz)]}
 
 
-def compare(seed: int) -> dict:
-    mol, parameters = ethanol()
+def compare(seed: int, gbffs_model: str | None = None) -> dict:
+    mol, parameters = ethanol(gbffs_model)
     x, box = liquid_cell(mol.GetConformer().GetPositions(), seed)
     molecules = [parameters] * GRID**3
     systems = {method: to_openmm_system(molecules, box, cutoff_angstrom=CUTOFF_ANGSTROM,
@@ -181,12 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(RESULT), help="JSON file to write")
     parser.add_argument("--seed", type=int, default=7, help="seed of the orientations")
+    parser.add_argument("--gbffs-model", default=None,
+                        help="GB-FFs model file: its parameters instead of GAFF2/AM1-BCC")
     args = parser.parse_args(argv)
     ok, why = antechamber.available()
     if not ok:
         print(why, file=sys.stderr)
         return 2
-    result = compare(args.seed)
+    result = compare(args.seed, args.gbffs_model)
     pme, ewald = result["pme"], result["ewald"]
     print(f"{result['n_molecules']} ethanol ({result['n_atoms']} atoms) in a "
           f"{result['box_angstrom'][0]:g} Å cube, cutoff {CUTOFF_ANGSTROM:g} Å, "
