@@ -21,6 +21,7 @@ rule paper:
         table2=f"{RESULTS}/tables/table02_charge_ablation.csv",
         metrics=expand(f"{RESULTS}/metrics/{{name}}.json", name=PAPER_METRICS),
         ablation=f"{RESULTS}/metrics/total_scratch.json",
+        gbffs=rules.train_gbffs.output.metrics,
         summary=f"{RESULTS}/dataset/summary.json",
         molecules=f"{RESULTS}/dataset/molecules.csv",
     output:
