@@ -13,6 +13,7 @@ from matplotlib import pyplot as plt
 from virialff.evaluate.methods import BENCHMARK_METHODS
 from virialff.plots.style import (
     annotate_errors,
+    identity_line,
     message_panel,
     method_color,
     method_label,
@@ -21,17 +22,6 @@ from virialff.plots.style import (
 
 PANEL_LETTERS = "abcdefgh"
 S66_PANEL_METHODS: tuple[str, ...] = BENCHMARK_METHODS
-
-
-def _identity(ax, values) -> None:  # noqa: ANN001
-    finite = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
-    if finite.size == 0:
-        return
-    lo, hi = float(finite.min()), float(finite.max())
-    pad = 0.05 * (hi - lo or 1.0)
-    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, ls="--", zorder=0)
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.set_ylim(lo - pad, hi + pad)
 
 
 def _text_block(ax, lines: list[str], loc: str = "lower right") -> None:  # noqa: ANN001
@@ -76,7 +66,7 @@ def draw_s66_dft_vs_reference(combined: pd.DataFrame, metrics: dict):  # noqa: A
     rows = combined[np.isfinite(combined["dft"])]
     ax.scatter(rows["ccsdt_cbs"], rows["dft"], s=18, color=method_color("dft"),
                edgecolor="white", linewidth=0.4, label=method_label("dft"))
-    _identity(ax, list(rows["ccsdt_cbs"]) + list(rows["dft"]))
+    identity_line(ax, list(rows["ccsdt_cbs"]) + list(rows["dft"]))
     entry = metrics["methods"]["dft"]
     if entry["n"]:
         annotate_errors(ax, entry["mae_kcal_mol"], entry["rmse_kcal_mol"], entry["n"])
@@ -111,7 +101,7 @@ def draw_s66_methods(combined: pd.DataFrame, metrics: dict):  # noqa: ANN201
         with_dft = combined[np.isfinite(combined["dft"])]
         ax.scatter(with_dft["dft"], with_dft[method], s=20, color=colour, edgecolor="white",
                    linewidth=0.4, label=f"vs {_dft_label(metrics)} CP", zorder=3)
-        _identity(ax, list(combined["ccsdt_cbs"]) + list(combined[method])
+        identity_line(ax, list(combined["ccsdt_cbs"]) + list(combined[method])
                   + list(with_dft["dft"]))
         vs_cc = entry.get("vs_ccsdt_cbs", {})
         _text_block(ax, [
@@ -176,7 +166,7 @@ def draw_conformers(relative: pd.DataFrame, metrics: dict):  # noqa: ANN201
             ax.scatter(sub["dft_relative_energy_kcal_mol"], sub["relative_energy_kcal_mol"],
                        s=18, marker=markers[k % len(markers)], color=method_color(method),
                        edgecolor="white", linewidth=0.4, label=molecule_id)
-        _identity(ax, list(rows["dft_relative_energy_kcal_mol"])
+        identity_line(ax, list(rows["dft_relative_energy_kcal_mol"])
                   + list(rows["relative_energy_kcal_mol"]))
         annotate_errors(ax, entry["mae_kcal_mol"], entry["rmse_kcal_mol"], entry["n"])
         if not_covered:

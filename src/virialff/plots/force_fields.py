@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from virialff.plots.style import message_panel, method_color, method_label
+from virialff.plots.style import identity_line, message_panel, method_color, method_label
 
 #: the compared methods, in the panels' order: this model, then the two Amber-form force fields.
 COMPARED: tuple[str, ...] = ("virialff", "gaff2", "gbffs")
@@ -24,17 +24,6 @@ SIMULATED_AS: dict[str, str] = {"virialff": "total", "gaff2": "gaff2", "gbffs": 
 
 def _fmt(value) -> str:  # noqa: ANN001
     return "–" if value is None or not np.isfinite(value) else f"{value:.2f}"
-
-
-def _limits(ax, values: Sequence[float]) -> None:  # noqa: ANN001
-    finite = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
-    if finite.size == 0:
-        return
-    lo, hi = float(finite.min()), float(finite.max())
-    pad = 0.05 * (hi - lo or 1.0)
-    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, ls="--", zorder=0)
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.set_ylim(lo - pad, hi + pad)
 
 
 def _unavailable(entry: Mapping) -> str:
@@ -70,7 +59,7 @@ def draw_force_field_comparison(s66_table: pd.DataFrame, s66_metrics: Mapping,
                        label=f"{method_label(method)}: {_fmt(stats.get('rmse_kcal_mol'))}"
                              f" (N = {stats.get('n', 0)})")
         all_values += list(s66_table["ccsdt_cbs"]) + list(s66_table[method])
-    _limits(ax_s66, all_values)
+    identity_line(ax_s66, all_values)
     ax_s66.set_title("(a) S66 interaction energies")
     ax_s66.set_xlabel(r"$E_\mathrm{int}$ CCSD(T)/CBS (kcal/mol)")
     ax_s66.set_ylabel(r"predicted $E_\mathrm{int}$ (kcal/mol)")
@@ -96,7 +85,7 @@ def draw_force_field_comparison(s66_table: pd.DataFrame, s66_metrics: Mapping,
                               f" (N = {entry.get('n', 0)})")
         all_values += list(rows["dft_relative_energy_kcal_mol"]) + list(
             rows["relative_energy_kcal_mol"])
-    _limits(ax_conf, all_values)
+    identity_line(ax_conf, all_values)
     ax_conf.set_title("(b) relative conformer energies")
     ax_conf.set_xlabel(r"$E_\mathrm{rel}$ DFT (kcal/mol)")
     ax_conf.set_ylabel(r"predicted $E_\mathrm{rel}$ (kcal/mol)")

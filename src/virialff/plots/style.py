@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
@@ -74,3 +75,16 @@ def message_panel(ax, title: str, message: str) -> None:  # noqa: ANN001
             wrap=True)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def identity_line(ax, values) -> None:  # noqa: ANN001 - a matplotlib Axes, numbers
+    """The y = x line of a parity plot over the finite ``values``, with equal axis limits
+    padded by 5 % of their range."""
+    finite = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if finite.size == 0:
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, ls="--", zorder=0)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
