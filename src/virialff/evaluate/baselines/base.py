@@ -93,3 +93,24 @@ def mol_symbols_positions(mol) -> tuple[list[str], np.ndarray, int]:  # noqa: AN
     positions = np.asarray(mol.GetConformer().GetPositions(), dtype=float)
     charge = int(sum(atom.GetFormalCharge() for atom in mol.GetAtoms()))
     return symbols, positions, charge
+
+
+def load_model_file(method, load) -> tuple[bool, str]:  # noqa: ANN001 - a model-file method
+    """``available()`` of a method that predicts from a model file: ``method.predictor``
+    loaded once by ``load(method.model_path)``; a missing or unloadable file is remembered
+    in ``method._reason`` and reported as ``(False, reason)``, and the run goes on."""
+    if method.predictor is not None:
+        return True, ""
+    if method._reason is not None:  # noqa: SLF001 - the method's own record
+        return False, method._reason  # noqa: SLF001
+    if method.model_path is None or not method.model_path.exists():
+        method._reason = f"model file {method.model_path} not found"  # noqa: SLF001
+        return False, method._reason  # noqa: SLF001
+    try:
+        method.predictor = load(method.model_path)
+    except Exception as error:  # noqa: BLE001 - reported, the run goes on
+        method._reason = (f"could not load {method.model_path} "  # noqa: SLF001
+                          f"({type(error).__name__}: {error})")
+        return False, method._reason  # noqa: SLF001
+    return True, ""
+

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from virialff.evaluate.baselines.amber_form import AmberFormBaseline
+from virialff.evaluate.baselines.base import load_model_file
 from virialff.formats.amber_parameters import AmberFormParameters
 
 KEY = "gbffs"
@@ -37,23 +38,14 @@ class GBFFs(AmberFormBaseline):
         self._reason: str | None = None
 
     def available(self) -> tuple[bool, str]:
-        if self.predictor is not None:
-            return True, ""
-        if self._reason is not None:
-            return False, self._reason
-        if self.model_path is None or not self.model_path.exists():
-            self._reason = f"model file {self.model_path} not found"
-            return False, self._reason
-        try:
+        def load(path):  # noqa: ANN001, ANN202
             import openmm  # noqa: F401
 
             from virialff.model.gbffs import GBFFsPredictor
 
-            self.predictor = GBFFsPredictor.load(self.model_path, device="cpu")
-        except Exception as error:  # noqa: BLE001 - reported, the run goes on
-            self._reason = f"could not load {self.model_path} ({type(error).__name__}: {error})"
-            return False, self._reason
-        return True, ""
+            return GBFFsPredictor.load(path, device="cpu")
+
+        return load_model_file(self, load)
 
     def parametrize(self, mol, molecule_id: str) -> AmberFormParameters:  # noqa: ANN001
         return self.predictor.amber_parameters(mol, molecule_id)

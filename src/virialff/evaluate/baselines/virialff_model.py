@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from virialff.evaluate.baselines.base import Baseline
+from virialff.evaluate.baselines.base import Baseline, load_model_file
 
 KEY = "virialff"
 
@@ -35,14 +35,7 @@ class VirialFF(Baseline):
         self._reason: str | None = None
 
     def available(self) -> tuple[bool, str]:
-        if self.predictor is not None:
-            return True, ""
-        if self._reason is not None:
-            return False, self._reason
-        if self.model_path is None or not self.model_path.exists():
-            self._reason = f"model file {self.model_path} not found"
-            return False, self._reason
-        try:
+        def load(path):  # noqa: ANN001, ANN202
             import torch
 
             from virialff.model.predictor import load_model
@@ -50,11 +43,9 @@ class VirialFF(Baseline):
             # float64 at evaluation: relative conformer energies are differences of totals of
             # ~1e5 kcal/mol, which float32 resolves to ~0.01 kcal/mol before the rounding of
             # summing hundreds of pair energies.
-            self.predictor = load_model(self.model_path, device="cpu").astype(torch.float64)
-        except Exception as error:
-            self._reason = f"could not load {self.model_path} ({type(error).__name__}: {error})"
-            return False, self._reason
-        return True, ""
+            return load_model(path, device="cpu").astype(torch.float64)
+
+        return load_model_file(self, load)
 
     def _energies_batch(self, mols: list) -> list[tuple[float, str]]:
         out: list[tuple[float, str]] = []
