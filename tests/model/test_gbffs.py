@@ -190,6 +190,17 @@ def test_another_model_file_is_refused_naming_it(tmp_path):
         GBFFsPredictor.load(path)
 
 
+def test_a_model_file_of_an_unknown_kind_is_refused_naming_it(predictor, tmp_path):
+    from virialff.formats.model_file import read_model_file, write_model_file
+    from virialff.model.gbffs import gbffs_payload
+
+    path = tmp_path / "future.pt"
+    payload = gbffs_payload(predictor.model, predictor.metadata["config"])
+    write_model_file(path, {**payload, "kind": "gbffs-v9"})
+    with pytest.raises(ValueError, match=r"future\.pt holds a model of kind 'gbffs-v9'"):
+        read_model_file(path)
+
+
 def test_unsupported_input_is_named(predictor):
     with pytest.raises(ValueError, match="iodo.*element"):
         predictor.amber_parameters(embedded("CI"), "iodo")

@@ -2,9 +2,10 @@
 
 A model file is ``torch.save`` of a plain dict, loadable with ``weights_only=True``::
 
-    format: "virialff-model"; version: FORMAT_VERSION; kind: "potential" | "embedding";
-    target: "total" | "kinetic" | "kd"; config: {"embedding": {...}, "potential": {...},
-    "pretrained_embeddings": bool, "training": {...}}; elements: [str];
+    format: "virialff-model"; version: FORMAT_VERSION; kind: "potential" | "embedding" |
+    "gbffs"; target: "total" | "kinetic" | "kd" | "gaff2_parameters";
+    config: {"embedding": {...}, "potential": {...}, "pretrained_embeddings": bool,
+    "training": {...}} (a GB-FFs file: "embedding", "gbffs", "training"); elements: [str];
     normalisation: {...}; split: {"train"|"val"|"test": [molecule ids]};
     run_name, data_scale, virialff_version; inputs: {name: sha256} (what it was trained from);
     state_digest: sha256 of the weights; state_dict.
@@ -23,7 +24,9 @@ from typing import Any
 
 MODEL_FORMAT = "virialff-model"
 FORMAT_VERSION = 2
-KINDS: tuple[str, ...] = ("potential", "embedding")
+#: what a model file holds: the paper's potential, a stage-1 embedding, or a GB-FFs model
+#: (stage-1 embedding + GAFF2-form head, :mod:`virialff.model.gbffs`).
+KINDS: tuple[str, ...] = ("potential", "embedding", "gbffs")
 REQUIRED_KEYS: tuple[str, ...] = ("format", "version", "kind", "target", "config", "state_dict")
 
 
@@ -90,7 +93,7 @@ def write_model_file(path: str | Path, payload: dict) -> Path:
 
 
 def read_model_file(path: str | Path, kind: str | None = None) -> dict:
-    """The payload of a model file, checked; ``kind`` (``potential``/``embedding``) if given.
+    """The payload of a model file, checked; ``kind`` (one of :data:`KINDS`) if given.
 
     Raises ``FileNotFoundError`` (no such file) or ``ValueError`` naming the file and the
     cause: not a PyTorch file, corrupt or truncated, not a virialff model, a newer format,
@@ -123,6 +126,9 @@ def read_model_file(path: str | Path, kind: str | None = None) -> dict:
     if recorded is not None and recorded != state_digest(payload["state_dict"]):
         raise ValueError(f"{path} is corrupt: its weights do not match their recorded SHA-256 "
                          "digest")
+    if payload.get("kind") not in KINDS:
+        raise ValueError(f"{path} holds a model of kind {payload.get('kind')!r}; this virialff "
+                         f"reads {', '.join(KINDS)}: upgrade virialff")
     if kind is not None and payload.get("kind") != kind:
         raise ValueError(f"{path} is a '{payload.get('kind')}' model, not a '{kind}' model")
     return payload

@@ -456,25 +456,9 @@ def gbffs_payload(model: GBFFsModel, config: dict, **extra: object) -> dict:
     the head. ``extra``: ``embedding_source`` ({path, sha256, state_digest} of the stage-1
     file), ``split``, ``inputs``, ``metrics``, ...
     """
-    from virialff.formats.model_file import FORMAT_VERSION, MODEL_FORMAT
-    from virialff.version import __version__
+    from virialff.formats.model_file import model_payload
 
-    payload = {
-        "format": MODEL_FORMAT,
-        "version": FORMAT_VERSION,
-        "virialff_version": __version__,
-        "kind": GBFFS_KIND,
-        "target": GBFFS_TARGET,
-        "config": config,
-        "elements": list(SUPPORTED_ELEMENTS),
-        "split": {},
-        "inputs": {},
-        "run_name": "untrained",
-        "data_scale": "none",
-    }
-    payload.update(extra)
-    payload["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    return payload
+    return model_payload(model, config, kind=GBFFS_KIND, target=GBFFS_TARGET, **extra)
 
 
 def build_gbffs_model(config: dict) -> GBFFsModel:
