@@ -96,3 +96,67 @@ def test_numbers_keep_the_digits_the_benchmark_scripts_print():
     assert bench.rounded(133694.0) == "130,000" and bench.rounded(2557.0) == "2,600"
     assert bench.scientific(2.5334e-7) == "2.5e-7" and bench.small(6.56e-5) == "6.6e-5"
     assert bench.span([0.1949, 0.2182, 0.2452], unit=" s") == "0.19–0.25 s"
+
+
+#: prose blocks → a count each shows, taken from the run's files or data/ (never typed).
+PROSE_BLOCKS = {
+    "demo-scope": r"demo: (\d+) molecules",
+    "demo-scale": r"Demo scale: (\d+) training",
+    "reproducibility": r"with (\d+) test molecules",
+    "demo-stages": r"All (\d+) molecules pass",
+    "reference-set": r"\*\*([\d,]+) distinct",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROSE_BLOCKS))
+def test_a_count_edited_in_the_readme_prose_is_caught(name):
+    text = README.read_text()
+    block = _block(text, name)
+    match = re.search(PROSE_BLOCKS[name], block)
+    assert match, f"{name} shows no count like {PROSE_BLOCKS[name]!r}"
+    edited = text.replace(block, block[:match.start(1)] + "7" + block[match.start(1):])
+    assert update(edited, render()) != edited
+
+
+def test_no_count_of_the_demo_is_typed_into_the_prose_outside_the_blocks():
+    outside = re.sub(r"<!-- begin: (\S+) -->\n.*?<!-- end: \1 -->", "", README.read_text(),
+                     flags=re.DOTALL)
+    typed = re.findall(r"\b\d[\d,]* (?:training|validation|test) molecules|All \d+ molecules"
+                       r"|\b\d[\d,]* distinct", outside)
+    assert not typed, f"counts typed into README.md instead of generated: {typed}"
+
+
+def _studies_snapshot(tmp_path, s66: dict[str, list[float]]):
+    """A snapshot folder whose studies.json holds three seeds with the given S66 RMSEs."""
+    import json
+
+    from virialff.train.studies import STUDY_MODELS, summarize
+
+    seeds = [{"seed": k + 1, "models": {
+        name: {"model": name, "seed": k + 1, "energy_mae_kcal_mol": 5.0,
+               "s66_rmse_kcal_mol": s66.get(name, [6.0, 6.0, 6.0])[k]}
+        for name in STUDY_MODELS}} for k in range(3)]
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "studies.json").write_text(json.dumps(summarize(seeds)))
+    return Quoter(root=README.parent, results=tmp_path)
+
+
+def test_the_studies_block_says_what_stage3_adds_beyond_neutral_charges(tmp_path):
+    from virialff.paper.readme import studies
+
+    q = _studies_snapshot(tmp_path, {"total_neutral_charges": [5.0, 5.2, 4.8],
+                                     "interactions_from_neutral": [3.0, 3.1, 2.9]})
+    text = studies(q)
+    assert "5.00 ± 0.20" in text and "3.00 ± 0.10" in text
+    assert "-2.00 kcal/mol, larger than the seed spread" in text
+    other = tmp_path / "within"
+    other.mkdir()
+    q = _studies_snapshot(other, {"total_neutral_charges": [5.0, 5.5, 4.5],
+                                  "interactions_from_neutral": [4.8, 5.3, 4.6]})
+    assert "do not show that stage 3 adds anything" in studies(q)
+
+
+def test_without_studies_the_block_says_how_to_build_them(tmp_path):
+    from virialff.paper.readme import studies
+
+    assert "`make studies` builds it" in studies(Quoter(root=README.parent, results=tmp_path))
