@@ -32,6 +32,7 @@ from IPython.display import Image, Markdown, display
 from virialff.paper import FIGURE_FILES, OPTIONAL_FIGURE_FILES
 from virialff.paper.numbers import NOT_AVAILABLE, MissingValueError, Quoter, format_number
 from virialff.paper.published import PUBLISHED_SOURCE as PUB
+from virialff.paper.readme import stage3_statement
 from virialff.paper.tables import (
     BASE_PAIRS,
     base_pair_values,
@@ -644,6 +645,9 @@ if Q.has(STUDIES):
         verdicts.append(f"{row['question']} {Q.q(STUDIES, f'comparisons.{index}.difference', 2)}"
                         f" ({'separated' if row['separated'] else 'within the spread'})")
     md("Differences B − A: " + "; ".join(verdicts) + ".")
+    statement = stage3_statement(Q, STUDIES)
+    if statement:
+        md(statement)
 else:
     md(f"Table 2b: {NOT_AVAILABLE}: the seeded controls are built by `make studies` "
        "(`snakemake studies`), which this run did not run.")
@@ -683,7 +687,7 @@ if Q.has(SIM) and Q.raw(SIM, "rows"):
                      f"{Q.q(SIM, f'{base}.n_rmsd_within_threshold')}/{n}",
                      Q.q(SIM, f"{base}.n_optimisation_collapsed"),
                      Q.q(SIM, f"{base}.n_md_stretched"), Q.q(SIM, f"{base}.n_md_compressed")])
-    md(f"**Table 3.** Forces ablation (one seed each; the seeded comparison belongs to the "
+    md(f"**Table 4.** Forces ablation (one seed each; the seeded comparison belongs to the "
        f"studies target): test-split MAE of the energy (kcal/mol) and of the force components "
        f"(kcal/mol/Å), BFGS from the GFN2-xTB minimum (RMSD in Å), and in "
        f"{Q.q(SIM, 'settings.md_time_ps', 1)} ps of Langevin dynamics at "
@@ -734,12 +738,12 @@ if Q.has(GB):
         else:
             row += ["–", "–"]
         rows.append(row)
-    md("**Table 4.** GB-FFs and GAFF2/AM1-BCC (one seed): test-split force MAE (kcal/mol/Å) and "
+    md("**Table 5.** GB-FFs and GAFF2/AM1-BCC (one seed): test-split force MAE (kcal/mol/Å) and "
        "relative-energy MAE (kcal/mol) against DFT, S66 RMSE against DFT-CP at GFN2-xTB "
        "geometries, conformer RMSE against DFT, A–T and G–C interaction energies (kcal/mol, "
        "positive = bound), the largest BFGS RMSD from the GFN2-xTB minimum (Å; the thesis-"
        "level bar is 0.15 Å for every molecule) and the molecules with a broken or stretched "
-       "bond in the MD of Table 3.\n\n"
+       "bond in the MD of Table 4.\n\n"
        + md_table(["force field", "MAE_F", "MAE ΔE", "S66", "conformers",
                    *[p.replace("-", "–") for p in BASE_PAIRS], "RMSD max", "MD broken"],
                   rows, ["l"] + ["r"] * (6 + len(BASE_PAIRS))))

@@ -79,9 +79,14 @@ def test_the_page_reads_offline_with_its_equations_rendered(built: dict) -> None
 
 def test_the_forces_ablation_is_a_table_of_every_simulated_model(built: dict) -> None:
     text = built["text"]
-    assert "Table 3." in text and "Forces ablation" in text
+    assert "Table 4. Forces ablation" in text
     for label in ("paper-faithful (energies)", "+ forces + guards", "stage 3 (interactions)"):
         assert label in text
+
+
+def test_every_table_has_a_number_of_its_own(built: dict) -> None:
+    numbers = re.findall(r"<strong>Table (\d+[a-z]?)\.</strong>", built["page"])
+    assert numbers and len(numbers) == len(set(numbers)), numbers
 
 
 def test_tex_to_mathml_leaves_prices_and_code_alone():
