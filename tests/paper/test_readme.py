@@ -160,3 +160,27 @@ def test_without_studies_the_block_says_how_to_build_them(tmp_path):
     from virialff.paper.readme import studies
 
     assert "`make studies` builds it" in studies(Quoter(root=README.parent, results=tmp_path))
+
+
+def test_trained_model_cells_carry_the_seed_spread_when_the_studies_exist(tmp_path):
+    import json
+    import shutil
+
+    from virialff.paper.readme import demo_results, interaction_stage, seed_note
+    from virialff.train.studies import STUDY_MODELS, summarize
+
+    shutil.copytree(SNAPSHOT, tmp_path, dirs_exist_ok=True)
+    seeds = [{"seed": k, "models": {
+        name: {"model": name, "seed": k, "energy_mae_kcal_mol": 10.0 + k,
+               "at_error_kcal_mol": -1.0 * k, "s66_rmse_kcal_mol": 3.0}
+        for name in STUDY_MODELS}} for k in (1, 2, 3)]
+    (tmp_path / "metrics" / "studies.json").write_text(json.dumps(summarize(seeds)))
+    q = Quoter(root=README.parent, results=tmp_path)
+    table = demo_results(q)
+    energy_row = next(line for line in table.splitlines() if "total energy (kcal" in line)
+    assert energy_row.count("[12.00 ± 1.00]") == 2  # paper-faithful and + forces + guards
+    reference = json.loads((SNAPSHOT / "metrics" / "base_pairs.json").read_text())[
+        "reference_values_kcal_mol"]["A-T"]
+    assert f"[{reference - 2.0:.2f} ± 1.00]" in table  # A–T: reference + mean error
+    assert "[3.00 ± 0.00]" in interaction_stage(q)
+    assert "seeds 1, 2, 3" in seed_note(q)

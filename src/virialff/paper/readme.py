@@ -63,10 +63,45 @@ def _cell(q: Quoter, source: str, key: str, digits: int = 2) -> str:
     return "" if text.startswith(NOT_AVAILABLE) else text
 
 
-def _pair_cell(q: Quoter, method: str) -> str:
-    at, gc = (_cell(q, "results/metrics/base_pairs.json",
-                    f"methods.{method}.values_kcal_mol.{pair}") for pair in ("A-T", "G-C"))
-    return f"{at} / {gc}" if at and gc else ""
+def _pair_cell(q: Quoter, method: str, study_model: str = "",
+               source: str = "results/metrics/base_pairs.json",
+               key: str = "methods.{method}.values_kcal_mol.{pair}",
+               reference_key: str = "reference_values_kcal_mol.{pair}") -> str:
+    """"A–T / G–C" of ``method``; with ``study_model`` each value carries the studies' seed
+    spread (the studies store errors: reference + mean error)."""
+    cells = []
+    for pair, short in (("A-T", "at"), ("G-C", "gc")):
+        value = _cell(q, source, key.format(method=method, pair=pair))
+        if value and study_model and q.has(source, reference_key.format(pair=pair)):
+            reference = q.raw(source, reference_key.format(pair=pair))
+            value += _seeded(q, study_model, f"{short}_error_kcal_mol", offset=reference)
+        cells.append(value)
+    return " / ".join(cells) if all(cells) else ""
+
+
+STUDIES = "results/metrics/studies.json"
+
+
+def _seeded(q: Quoter, model: str, metric: str, offset: float = 0.0, digits: int = 2) -> str:
+    """`` [mean ± SD]`` of ``metric`` of study model ``model`` over the studies' seeds (plus
+    ``offset``: a base-pair error becomes a value), or "" without the studies."""
+    key = f"models.{model}.{metric}"
+    if not q.has(STUDIES, key + ".mean"):
+        return ""
+    mean, sd = q.raw(STUDIES, key + ".mean") + offset, q.raw(STUDIES, key + ".sd")
+    spread = q.record(f"{sd:.{digits}f}", sd, STUDIES, key + ".sd")
+    return f" [{q.record(f'{mean:.{digits}f}', mean, STUDIES, key + '.mean')} ± {spread}]"
+
+
+def seed_note(q: Quoter) -> str:
+    """What the bracketed numbers of the tables are (or that the studies were not run)."""
+    if not q.has(STUDIES):
+        return ("Trained-model numbers are one seed; `make studies` adds their mean ± SD over "
+                "seeds.\n")
+    seeds = q.raw(STUDIES, "seeds")
+    text = q.record(", ".join(str(x) for x in seeds), seeds, STUDIES, "seeds")
+    return (f"A trained-model number is the demo run's one seed; in brackets, the mean ± SD of "
+            f"the same model retrained from seeds {text} by `make studies` (below).\n")
 
 
 def demo_results(q: Quoter) -> str:
@@ -101,32 +136,41 @@ def demo_results(q: Quoter) -> str:
         return _cell(q, source, key, 0)
 
     rows = [
-        [f"test MAE, total energy (kcal/mol; N = {n(total)})", _cell(q, total, "mae_kcal_mol"),
-         _cell(q, forces, "mae_kcal_mol"), *blank,
+        [f"test MAE, total energy (kcal/mol; N = {n(total)})",
+         _cell(q, total, "mae_kcal_mol") + _seeded(q, "total", "energy_mae_kcal_mol"),
+         _cell(q, forces, "mae_kcal_mol")
+         + _seeded(q, "total_forces_guards", "energy_mae_kcal_mol"), *blank,
          _cell(q, PUB, "test_mae_kcal_mol.total", 1)],
         [f"test MAE, forces (kcal/mol/Å; N = {n(total, 'n_with_forces')})",
-         _cell(q, total, "force_mae_kcal_mol_angstrom"),
-         _cell(q, forces, "force_mae_kcal_mol_angstrom"),
+         _cell(q, total, "force_mae_kcal_mol_angstrom")
+         + _seeded(q, "total", "force_mae_kcal_mol_angstrom"),
+         _cell(q, forces, "force_mae_kcal_mol_angstrom")
+         + _seeded(q, "total_forces_guards", "force_mae_kcal_mol_angstrom"),
          *force_field("force_mae_kcal_mol_angstrom"), "—"],
         [f"test MAE, kinetic energy (kcal/mol; N = {n(kinetic)})",
          _cell(q, kinetic, "mae_kcal_mol"), "", *blank,
          _cell(q, PUB, "test_mae_kcal_mol.kinetic", 1)],
         ["test MAE, total energy, no K·D pretraining (kcal/mol)",
-         _cell(q, "results/metrics/total_scratch.json", "mae_kcal_mol"), "", *blank, "—"],
+         _cell(q, "results/metrics/total_scratch.json", "mae_kcal_mol")
+         + _seeded(q, "total_scratch", "energy_mae_kcal_mol"), "", *blank, "—"],
         [f"S66 RMSE vs DFT-CP, GFN2-xTB geometries (kcal/mol; N = {n(s66)})",
          _cell(q, s66, "methods.virialff.rmse_kcal_mol"), "",
          *methods(s66, "rmse_kcal_mol"), _cell(q, PUB, "s66.rmse_kcal_mol", 1)],
         [f"S66 RMSE vs CCSD(T)/CBS, reference geometries (kcal/mol; N = "
          f"{n(inter, 's66_vs_ccsdt_cbs.methods.virialff.n')})",
-         _cell(q, inter, "s66_vs_ccsdt_cbs.methods.virialff.rmse_kcal_mol"), "",
+         _cell(q, inter, "s66_vs_ccsdt_cbs.methods.virialff.rmse_kcal_mol")
+         + _seeded(q, "total", "s66_rmse_kcal_mol"), "",
          *[_cell(q, inter, f"s66_vs_ccsdt_cbs.methods.{m}.rmse_kcal_mol") for m in BASELINES], "—"],
         ["A–T / G–C interaction energy (kcal/mol; reference "
-         f"{_pair_cell(q, 'reference') or _cell(q, PUB, 'base_pairs_kcal_mol.methods.reference.A-T', 1) + ' / ' + _cell(q, PUB, 'base_pairs_kcal_mol.methods.reference.G-C', 1)})",  # noqa: E501
-         _pair_cell(q, "virialff"), "", *[_pair_cell(q, m) for m in BASELINES],
+         + " / ".join(_cell(q, "results/metrics/base_pairs.json",
+                            f"reference_values_kcal_mol.{pair}", 1) for pair in ("A-T", "G-C"))
+         + ")",
+         _pair_cell(q, "virialff", "total"), "", *[_pair_cell(q, m) for m in BASELINES],
          f"{_cell(q, PUB, 'base_pairs_kcal_mol.methods.virialff.A-T', 1)} / "
          f"{_cell(q, PUB, 'base_pairs_kcal_mol.methods.virialff.G-C', 1)}"],
         [f"conformer RMSE vs DFT (kcal/mol; N = {n(conf, 'methods.virialff.n')})",
-         _cell(q, conf, "methods.virialff.rmse_kcal_mol"), "",
+         _cell(q, conf, "methods.virialff.rmse_kcal_mol")
+         + _seeded(q, "total", "conformer_rmse_kcal_mol"), "",
          *methods(conf, "rmse_kcal_mol"), _cell(q, PUB, "conformers.rmse_kcal_mol", 1)],
     ]
     return header + "\n" + "\n".join("| " + " | ".join(row) + " |" for row in rows) + "\n"
@@ -178,7 +222,8 @@ def reference_status(q: Quoter) -> str:
 
 
 def interaction_stage(q: Quoter) -> str:
-    """The paper-faithful model against the interaction stage (one seed) and the baselines."""
+    """The paper-faithful model against the interaction stage and the baselines (trained models:
+    the run's seed, with the studies' mean ± SD in brackets when they exist)."""
     inter = "results/metrics/interactions.json"
     if not q.has(inter):
         return f"{NOT_AVAILABLE}: the run has no `results/metrics/interactions.json`.\n"
@@ -187,29 +232,36 @@ def interaction_stage(q: Quoter) -> str:
               + " | ".join(method_label(m) for m in BASELINES) + " |\n|"
               + "---|" * (len(BASELINES) + 3))
 
-    def row(label: str, section: str, key: str = "rmse_kcal_mol") -> str:
+    #: the studies' model of each trained column (the seed spread in brackets)
+    seeded = {"virialff": "total", "virialff_interactions": "interactions"}
+
+    def row(label: str, section: str, metric: str = "") -> str:
         n = _cell(q, inter, f"{section}.methods.virialff.n", 0)
         cells = []
         for m in (*models, *BASELINES):
-            value = _cell(q, inter, f"{section}.methods.{m}.{key}")
+            value = _cell(q, inter, f"{section}.methods.{m}.rmse_kcal_mol")
             own = _cell(q, inter, f"{section}.methods.{m}.n", 0)
+            if value and metric and m in seeded:
+                value += _seeded(q, seeded[m], metric)
             cells.append(f"{value} (N = {own})" if value and own and own != n else value)
         return f"| {label} (N = {n}) | " + " | ".join(cells) + " |"
 
     def pairs(method: str) -> str:
-        at, gc = (_cell(q, inter, f"base_pairs.values_kcal_mol.{method}.{pair}")
-                  for pair in ("A-T", "G-C"))
-        return f"{at} / {gc}" if at and gc else ""
+        return _pair_cell(q, method, seeded.get(method, ""), source=inter,
+                          key="base_pairs.values_kcal_mol.{method}.{pair}",
+                          reference_key="base_pairs.reference_values_kcal_mol.{pair}")
 
-    molecular = [_cell(q, inter, f"molecular_test.{m}.mae_kcal_mol") for m in models]
+    molecular = [_cell(q, inter, f"molecular_test.{m}.mae_kcal_mol")
+                 + _seeded(q, seeded[m], "energy_mae_kcal_mol") for m in models]
     rows = [
-        row("S66 RMSE vs CCSD(T)/CBS, reference geometries", "s66_vs_ccsdt_cbs"),
+        row("S66 RMSE vs CCSD(T)/CBS, reference geometries", "s66_vs_ccsdt_cbs",
+            "s66_rmse_kcal_mol"),
         row("S66 RMSE vs DFT-CP, GFN2-xTB geometries", "s66_vs_dft_cp"),
         "| A–T / G–C (reference " + " / ".join(
             _cell(q, inter, f"base_pairs.reference_values_kcal_mol.{p}", 1)
             for p in ("A-T", "G-C")) + ") | " + " | ".join(
             pairs(m) for m in (*models, *BASELINES)) + " |",
-        row("conformer RMSE", "conformers"),
+        row("conformer RMSE", "conformers", "conformer_rmse_kcal_mol"),
         f"| molecular test MAE (N = {_cell(q, inter, 'molecular_test.virialff.n', 0)}) | "
         + " | ".join(molecular) + " |" + " |" * len(BASELINES),
     ]
@@ -325,7 +377,6 @@ def reference_set(q: Quoter) -> str:
         f"{n(by_split['test'], 'test')} by molecule.\n")
 
 
-STUDIES = "results/metrics/studies.json"
 #: the comparison that answers "what does stage 3 add beyond charge neutrality?"
 STAGE3_QUESTION = "what does stage 3 add beyond neutral charges?"
 
@@ -402,6 +453,7 @@ def dag_dry_run(q: Quoter) -> str:
 TABLES: dict[str, Callable[[Quoter], str]] = {
     "demo-scope": demo_scope,
     "demo-scale": demo_scale,
+    "seed-note": seed_note,
     "demo-results": demo_results,
     "reproducibility": reproducibility,
     "demo-stages": demo_stages,
