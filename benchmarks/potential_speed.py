@@ -32,10 +32,12 @@ Methods, each in its own subprocess with one thread (OMP/OpenBLAS/MKL and torch)
 - ``xtb``: the ``xtb`` program, ``--grad --gfn 2``, one process per call (start-up included,
   as a user calling xtb pays it); only up to ``--xtb-max-atoms``; above 100 atoms a single
   call is timed;
-- ``gaff2_openmm``, ``gbffs_openmm``: the GAFF2-form systems of the same molecule
-  (:func:`virialff.forcefield.amber_openmm.to_openmm_system`, standard force types, no
-  cutoff), with GAFF2/AM1-BCC parameters from AmberTools or GB-FFs parameters from
-  ``--gbffs-model``; setup (antechamber, or the networks) as the one-off cost, then
+- ``gaff2_openmm``, ``gbffs_openmm``, ``gbffs_openmm_rb``: the GAFF2-form systems of the
+  same molecule (:func:`virialff.forcefield.amber_openmm.to_openmm_system`, standard force
+  types, no cutoff), with GAFF2/AM1-BCC parameters from AmberTools or GB-FFs parameters from
+  ``--gbffs-model``; ``gbffs_openmm_rb`` writes each GB-FFs torsion (V1–V4) as one exact
+  ``RBTorsionForce`` row instead of four ``PeriodicTorsionForce`` rows; setup (antechamber,
+  or the networks) as the one-off cost, then
   ``setPositions`` + ``getState(energy, forces)`` on the CPU platform with one thread;
 - ``openmm``: the exported system (:func:`virialff.forcefield.paper_openmm.to_openmm_system`)
   on OpenMM's CPU platform with one thread: ``setPositions`` + ``getState(energy, forces)``
@@ -126,6 +128,7 @@ PLAN = [
     ("openmm", "molecule_50"),
     ("gaff2_openmm", "molecule_50"),
     ("gbffs_openmm", "molecule_50"),
+    ("gbffs_openmm_rb", "molecule_50"),
     ("virialff", "cluster_1000"),
     ("predict", "cluster_1000"),
     ("mmff", "cluster_1000"),
@@ -150,6 +153,8 @@ TARGETS_TEXT = {
     "system_10000_memory": "10,000 atoms ≤ 2 GB",
     "openmm_vs_mmff": "OpenMM (CPU) 50 atoms within 3× of MMFF94",
     "gbffs_vs_gaff2": "GB-FFs OpenMM system (CPU) 50 atoms within 1.2× of the GAFF2 system",
+    "gbffs_rb_vs_gaff2": "the same with the GB-FFs torsions as RB rows (--torsions rb) within "
+                         "1.2× of the GAFF2 system",
 }
 
 
@@ -469,7 +474,7 @@ def worker(
                 raise RuntimeError(f"xtb failed: {done.stdout[-500:]}{done.stderr[-500:]}")
             (folder / "gradient").unlink()
 
-    elif method in ("gaff2_openmm", "gbffs_openmm"):
+    elif method in ("gaff2_openmm", "gbffs_openmm", "gbffs_openmm_rb"):
         import openmm
 
         from virialff.forcefield.amber_openmm import to_openmm_system
@@ -483,12 +488,18 @@ def worker(
             from virialff.model.gbffs import GBFFsPredictor
 
             if not gbffs_model:
-                raise ValueError("gbffs_openmm needs --gbffs-model")
+                raise ValueError(f"{method} needs --gbffs-model")
             parameters = GBFFsPredictor.load(gbffs_model).amber_parameters(mol, "benchmark")
             result["model"] = gbffs_model
         result["n_torsion_rows"] = int(parameters.torsion_index.shape[0])
         result["n_improper_rows"] = int(parameters.improper_index.shape[0])
-        context = openmm.Context(to_openmm_system([parameters]), openmm.VerletIntegrator(0.0005),
+        torsions = "rb" if method.endswith("_rb") else "periodic"
+        system = to_openmm_system([parameters], torsions=torsions)
+        result["torsion_form"] = torsions
+        result["n_torsion_force_rows"] = sum(
+            f.getNumTorsions() for f in system.getForces()
+            if type(f).__name__ in ("PeriodicTorsionForce", "RBTorsionForce"))
+        context = openmm.Context(system, openmm.VerletIntegrator(0.0005),
                                  openmm.Platform.getPlatformByName("CPU"), {"Threads": "1"})
         result["setup_s"] = time.perf_counter() - setup_start
         positions_nm = x * NM_PER_ANGSTROM
@@ -636,10 +647,13 @@ def check_targets(results: dict[str, dict[str, dict]]) -> dict[str, dict]:
     check("system_10000_memory", m10000, 2048.0, f"{m10000:.0f} MB" if m10000 is not None else "")
     omm_ratio = omm50 / mmff50 if omm50 and mmff50 else None
     check("openmm_vs_mmff", omm_ratio, 3.0, f"{omm_ratio:.1f}× MMFF94" if omm_ratio else "")
-    gaff2, gbffs = get("molecule_50", "gaff2_openmm"), get("molecule_50", "gbffs_openmm")
-    ff_ratio = gbffs / gaff2 if gaff2 and gbffs else None
-    check("gbffs_vs_gaff2", ff_ratio, 1.2,
-          f"{ff_ratio:.2f}× GAFF2 ({_ms(gbffs)} vs {_ms(gaff2)} ms)" if ff_ratio else "")
+    gaff2 = get("molecule_50", "gaff2_openmm")
+    for name, method in (("gbffs_vs_gaff2", "gbffs_openmm"),
+                         ("gbffs_rb_vs_gaff2", "gbffs_openmm_rb")):
+        gbffs = get("molecule_50", method)
+        ff_ratio = gbffs / gaff2 if gaff2 and gbffs else None
+        check(name, ff_ratio, 1.2,
+              f"{ff_ratio:.2f}× GAFF2 ({_ms(gbffs)} vs {_ms(gaff2)} ms)" if ff_ratio else "")
     return checks
 
 

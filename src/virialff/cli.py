@@ -70,6 +70,10 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force-field", choices=FORCE_FIELDS, default="virialff",
                         help="virialff (the paper's pair form, default), gbffs (GB-FFs model "
                              "file) or gaff2 (GAFF2/AM1-BCC from AmberTools)")
+    export.add_argument("--torsions", choices=("periodic", "rb"), default="periodic",
+                        help="gbffs/gaff2: proper torsions as PeriodicTorsionForce rows "
+                             "(default, as prmtop) or one exact RBTorsionForce row per torsion "
+                             "where every phase is 0 or 180° (GB-FFs: a quarter of the rows)")
     for name, files in (("export-amber", "PREFIX.prmtop and PREFIX.inpcrd"),
                         ("export-gromacs", "PREFIX.top and PREFIX.gro")):
         command = commands.add_parser(name, help=f"write {files} of a GAFF2-form force field")
@@ -265,7 +269,7 @@ def export_command(args: argparse.Namespace) -> None:
 
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(openmm.XmlSerializer.serialize(
-            to_openmm_system(parameters, box_angstrom=args.box)))
+            to_openmm_system(parameters, box_angstrom=args.box, torsions=args.torsions)))
     elif args.command == "export-amber":
         from virialff.forcefield.amber_export import export_amber
 

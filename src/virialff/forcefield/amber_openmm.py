@@ -5,7 +5,10 @@ concatenated in order), the forces Amber's prmtop gives in OpenMM:
 
 - ``HarmonicBondForce`` (OpenMM's E = ½ k' (r − r0)², so k' = 2 k; kJ/mol/nm², nm);
 - ``HarmonicAngleForce`` (k' = 2 k, kJ/mol/rad²);
-- two ``PeriodicTorsionForce`` objects, proper torsions and impropers (kJ/mol, rad);
+- two ``PeriodicTorsionForce`` objects, proper torsions and impropers (kJ/mol, rad); with
+  ``torsions="rb"`` the proper torsions whose every row has a phase of 0 or π (GB-FFs': V1–V4
+  on each torsion) become one ``RBTorsionForce`` row per torsion instead (:func:`rb_coefficients`,
+  exact: the same energy in a quarter of the rows), the rest stay periodic;
 - ``NonbondedForce``: charges (e), σ (nm), ε (kJ/mol) with Lorentz–Berthelot combination;
   explicit exceptions for every 1-2 and 1-3 pair (zero) and every 1-4 pair (q_i q_j/scee,
   σ_ij, ε_ij/scnb); no cutoff without a box, PME (or Ewald) with a rectangular box.
@@ -18,6 +21,7 @@ Units: every public function takes and returns Å, kcal/mol and kcal/mol/Å;
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +35,38 @@ ANGSTROM_PER_NM = 10.0
 FORCE_GROUPS: dict[str, int] = {"bond": 0, "angle": 1, "torsion": 2, "improper": 3,
                                 "nonbonded": 4}
 NONBONDED_METHODS: tuple[str, ...] = ("PME", "Ewald", "CutoffPeriodic", "NoCutoff")
+#: how proper torsions are written: Amber's Fourier rows, or one Ryckaert–Bellemans row each.
+TORSION_FORMS: tuple[str, ...] = ("periodic", "rb")
+#: Chebyshev polynomials T_n(x) = cos(n φ) with x = cos φ, coefficients of x^0 … x^5.
+_CHEBYSHEV = np.array([[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [-1, 0, 2, 0, 0, 0],
+                       [0, -3, 0, 4, 0, 0], [1, 0, -8, 0, 8, 0], [0, 5, 0, -20, 0, 16]],
+                      dtype=float)
+_PHASE_TOLERANCE_RAD = 1e-10
+
+
+def rb_coefficients(periodicity: Sequence[int], phase_rad: Sequence[float],
+                    k_kcal_mol: Sequence[float]) -> np.ndarray | None:
+    """The six Ryckaert–Bellemans coefficients C0…C5 (kcal/mol) of one torsion's Fourier rows,
+    or None when a row cannot be written so (n > 5, or a phase other than 0 or π).
+
+    Σ_rows k (1 + cos(nφ − γ)) with γ ∈ {0, π} is Σ k (1 ± T_n(cos φ)), a polynomial of degree
+    ≤ 5 in cos φ; OpenMM's RB form is Σ_m C_m (cos ψ)^m with ψ = φ − 180°, so cos ψ = −cos φ
+    and C_m = (−1)^m c_m of the polynomial c in cos φ.
+    """
+    polynomial = np.zeros(6)
+    for n, gamma, k in zip(periodicity, phase_rad, k_kcal_mol, strict=True):
+        if not 0 <= int(n) <= 5:
+            return None
+        wrapped = abs(math.remainder(float(gamma), 2.0 * math.pi))
+        if wrapped < _PHASE_TOLERANCE_RAD:
+            sign = 1.0
+        elif abs(wrapped - math.pi) < _PHASE_TOLERANCE_RAD:
+            sign = -1.0
+        else:
+            return None
+        polynomial[0] += float(k)
+        polynomial += sign * float(k) * _CHEBYSHEV[int(n)]
+    return polynomial * (-1.0) ** np.arange(6)
 
 
 def _check(parameters: Sequence[AmberFormParameters]) -> list[AmberFormParameters]:
@@ -57,8 +93,12 @@ def to_openmm_system(parameters: Sequence[AmberFormParameters],
                      box_angstrom: Sequence[float] | None = None, *,
                      cutoff_angstrom: float = 10.0, nonbonded_method: str = "PME",
                      ewald_error_tolerance: float = 1e-6,
-                     dispersion_correction: bool = True):  # noqa: ANN201 - openmm.System
+                     dispersion_correction: bool = True,
+                     torsions: str = "periodic"):  # noqa: ANN201 - openmm.System
     """The OpenMM ``System`` of the molecules ``parameters`` (see the module docstring).
+
+    ``torsions``: "periodic" (Amber's rows, as prmtop has them) or "rb" (one
+    ``RBTorsionForce`` row per proper torsion where that is exact; same energy, fewer rows).
 
     Without ``box_angstrom`` (three edges, Å) the non-bonded force has no cutoff and no
     images, and the cutoff options are ignored. With a box: ``nonbonded_method`` "PME",
@@ -68,15 +108,18 @@ def to_openmm_system(parameters: Sequence[AmberFormParameters],
     """
     import openmm
 
+    if torsions not in TORSION_FORMS:
+        raise ValueError(f"torsions {torsions!r} is not one of {TORSION_FORMS}")
     parameters = _check(parameters)
     system = openmm.System()
     bonds = openmm.HarmonicBondForce()
     angles = openmm.HarmonicAngleForce()
-    torsions = openmm.PeriodicTorsionForce()
+    periodic = openmm.PeriodicTorsionForce()
+    rb = openmm.RBTorsionForce()
     impropers = openmm.PeriodicTorsionForce()
     nonbonded = openmm.NonbondedForce()
-    for force, group in ((bonds, "bond"), (angles, "angle"), (torsions, "torsion"),
-                         (impropers, "improper"), (nonbonded, "nonbonded")):
+    for force, group in ((bonds, "bond"), (angles, "angle"), (periodic, "torsion"),
+                         (rb, "torsion"), (impropers, "improper"), (nonbonded, "nonbonded")):
         force.setForceGroup(FORCE_GROUPS[group])
     bond_scale = 2.0 * KJ_PER_KCAL * ANGSTROM_PER_NM**2
     offset = 0
@@ -95,18 +138,25 @@ def to_openmm_system(parameters: Sequence[AmberFormParameters],
                                               molecule.angle_theta0_rad, strict=True):
             angles.addAngle(offset + i, offset + j, offset + k, float(theta0),
                             2.0 * KJ_PER_KCAL * float(force_k))
-        for force, prefix in ((torsions, "torsion"), (impropers, "improper")):
-            for (i, j, k, ll), n, phase, force_k in zip(
-                    getattr(molecule, f"{prefix}_index").tolist(),
-                    getattr(molecule, f"{prefix}_periodicity"),
-                    getattr(molecule, f"{prefix}_phase_rad"),
-                    getattr(molecule, f"{prefix}_k_kcal_mol"), strict=True):
-                force.addTorsion(offset + i, offset + j, offset + k, offset + ll, int(n),
-                                 float(phase), KJ_PER_KCAL * float(force_k))
+        rows = {"torsion": range(len(molecule.torsion_k_kcal_mol)),
+                "improper": range(len(molecule.improper_k_kcal_mol))}
+        if torsions == "rb":
+            rows["torsion"] = _add_rb_torsions(rb, molecule, offset)
+        for force, prefix in ((periodic, "torsion"), (impropers, "improper")):
+            index = getattr(molecule, f"{prefix}_index")
+            periodicity = getattr(molecule, f"{prefix}_periodicity")
+            phase = getattr(molecule, f"{prefix}_phase_rad")
+            force_k = getattr(molecule, f"{prefix}_k_kcal_mol")
+            for row in rows[prefix]:
+                i, j, k, ll = (offset + int(a) for a in index[row])
+                force.addTorsion(i, j, k, ll, int(periodicity[row]), float(phase[row]),
+                                 KJ_PER_KCAL * float(force_k[row]))
         _add_exceptions(nonbonded, molecule, offset)
         offset += molecule.n_atoms
-    for force in (bonds, angles, torsions, impropers, nonbonded):
+    for force in (bonds, angles, periodic, impropers, nonbonded):
         system.addForce(force)
+    if rb.getNumTorsions():
+        system.addForce(rb)
 
     if box_angstrom is None:
         nonbonded.setNonbondedMethod(openmm.NonbondedForce.NoCutoff)
@@ -124,6 +174,25 @@ def to_openmm_system(parameters: Sequence[AmberFormParameters],
     nonbonded.setEwaldErrorTolerance(ewald_error_tolerance)
     nonbonded.setUseDispersionCorrection(dispersion_correction)
     return system
+
+
+def _add_rb_torsions(rb, molecule: AmberFormParameters,  # noqa: ANN001 - RBTorsionForce
+                     offset: int) -> list[int]:
+    """Add one RB row per proper torsion of ``molecule`` that :func:`rb_coefficients` can
+    write; return the indices of the Fourier rows left for the periodic force."""
+    by_torsion: dict[tuple[int, ...], list[int]] = {}
+    for row, quartet in enumerate(molecule.torsion_index.tolist()):
+        by_torsion.setdefault(tuple(quartet), []).append(row)
+    left = []
+    for quartet, members in by_torsion.items():
+        coefficients = rb_coefficients(molecule.torsion_periodicity[members],
+                                       molecule.torsion_phase_rad[members],
+                                       molecule.torsion_k_kcal_mol[members])
+        if coefficients is None:
+            left += members
+            continue
+        rb.addTorsion(*(offset + a for a in quartet), *(KJ_PER_KCAL * coefficients).tolist())
+    return sorted(left)
 
 
 def _masses(atomic_numbers: np.ndarray) -> list[float]:
