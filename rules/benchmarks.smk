@@ -31,8 +31,11 @@ VIRIALFF_VARIANTS = {
     CHARGE_ABLATION_KEY: f"{RESULTS}/models/{CHARGE_ABLATION_MODEL}.pt",
     INTERACTION_KEY: MODEL_INTERACTIONS,
 }
+#: Other GB-FFs models evaluated like "gbffs": method key → model file.
+GBFFS_INTERACTION_KEY = "gbffs_interactions"
+GBFFS_VARIANTS = {GBFFS_INTERACTION_KEY: MODEL_GBFFS_INTERACTIONS}
 #: Every method key with a prediction rule per benchmark: the methods and the model variants.
-PREDICTED_METHODS = [*BENCH_METHODS, *VIRIALFF_VARIANTS]
+PREDICTED_METHODS = [*BENCH_METHODS, *VIRIALFF_VARIANTS, *GBFFS_VARIANTS]
 
 
 # Every bundled geometry, declared as inputs so that edited reference files re-run the rules.

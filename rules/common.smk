@@ -40,6 +40,14 @@ def settings(path):
     return result_settings(config, path)
 
 
+def _gbffs_settings():
+    """training.gbffs without its workflow switches (GBFFS_SWITCH_KEYS: they change no GB-FFs
+    model)."""
+    from virialff.config_keys import GBFFS_SWITCH_KEYS
+
+    return {k: v for k, v in settings("training.gbffs").items() if k not in GBFFS_SWITCH_KEYS}
+
+
 def _source_settings():
     """The section of the configured source (demo, qmugs or reference), for the subset."""
     return settings(config["source"])
@@ -134,13 +142,15 @@ def _potential_settings(wildcards):
 # -- benchmark methods (keys and tables in rules/benchmarks.smk) ----------------------------
 def method_inputs(method):
     """The model file a method key reads (none for the programs)."""
-    model = {"virialff": MODEL_TOTAL, "gbffs": MODEL_GBFFS, **VIRIALFF_VARIANTS}.get(method)
+    model = {"virialff": MODEL_TOTAL, "gbffs": MODEL_GBFFS, **VIRIALFF_VARIANTS,
+             **GBFFS_VARIANTS}.get(method)
     return {"model": model} if model else {}
 
 
 def method_params(method):
     """The program a method key runs and the settings its results depend on."""
-    program = "virialff" if method in VIRIALFF_VARIANTS else method
+    program = ("virialff" if method in VIRIALFF_VARIANTS else
+               "gbffs" if method in GBFFS_VARIANTS else method)
     return {"method": program,
             **({"geometry": settings("geometry")} if program == "gfn2_xtb" else {}),
             **({"ani_model": ANI_MODEL} if program.startswith("ani") else {}),

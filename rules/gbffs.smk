@@ -5,6 +5,15 @@
 # method "gbffs" (rules/benchmarks.smk). A molecule without usable GAFF2 parameters is a row of
 # gbffs.status.csv and is left out of the training.
 
+from virialff.config_keys import GBFFS_INTERACTION_TRAINING_KEYS as _GBFFS_INTERACTION_KEYS  # noqa: E402
+
+
+
+#: the GB-FFs model of the interaction stage, and whether the run makes it.
+MODEL_GBFFS_INTERACTIONS = f"{RESULTS}/models/gbffs_interactions.pt"
+GBFFS_INTERACTIONS = bool(config["training"]["interactions"]["enabled"]
+                          and config["training"]["gbffs"]["interactions"])
+
 
 rule train_gbffs:
     """GB-FFs head on the stage-1 MPNN: results/models/gbffs.pt."""
@@ -19,7 +28,7 @@ rule train_gbffs:
         metrics=f"{RESULTS}/training/gbffs_metrics.json",
         status=f"{RESULTS}/training/gbffs.status.csv",
     params:
-        gbffs=settings("training.gbffs"),
+        gbffs=_gbffs_settings(),
         seed=config["seed"],
     log:
         f"{LOGS}/train_gbffs/train_gbffs.log",
@@ -35,6 +44,40 @@ rule train_gbffs:
         device=config["training"]["device"],
     script:
         "../scripts/train_gbffs.py"
+
+
+# The interaction stage for GB-FFs (training.interactions.enabled and training.gbffs.interactions):
+# the charge-transfer and VdW heads fine-tuned on the SSI/BBI dimers of rule prepare_dimers
+# (rules/interactions.smk) with the training.interactions settings; scored beside "gbffs" and
+# the paper model's stage 3 in results/metrics/interactions.json (method gbffs_interactions).
+rule train_gbffs_interactions:
+    """GB-FFs fine-tuned on MAE_mol + w·MAE_int: results/models/gbffs_interactions.pt."""
+    input:
+        dataset=_TRAIN_DATASET,
+        dimers=f"{RESULTS}/interactions/dimers.pt",
+        model=rules.train_gbffs.output.model,
+        gaff2=rules.train_gbffs.input.gaff2,
+        geometries=rules.train_gbffs.input.geometries,
+    output:
+        model=MODEL_GBFFS_INTERACTIONS,
+        history=f"{RESULTS}/training/gbffs_interactions_history.csv",
+        selection=f"{RESULTS}/training/gbffs_interactions_selection.json",
+    params:
+        interactions={k: config["training"]["interactions"][k] for k in _GBFFS_INTERACTION_KEYS},
+        gbffs=_gbffs_settings(),
+        seed=config["seed"],
+    log:
+        f"{LOGS}/train_gbffs_interactions/train_gbffs_interactions.log",
+    benchmark:
+        f"{LOGS}/train_gbffs_interactions/train_gbffs_interactions.benchmark.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=_TRAIN_RESOURCES["mem_mb"],
+        runtime=_TRAIN_RESOURCES["runtime"],
+    script:
+        "../scripts/train_gbffs_interactions.py"
 
 
 # The embedding ablation of GB-FFs (frozen stage-1 embeddings, as by default, against
@@ -56,7 +99,7 @@ rule gbffs_study:
         metrics=f"{RESULTS}/studies/gbffs/{{gbffs_mode}}_seed{{study_seed}}.json",
         status=f"{RESULTS}/studies/gbffs/{{gbffs_mode}}_seed{{study_seed}}.status.csv",
     params:
-        gbffs=lambda w: {**settings("training.gbffs"),
+        gbffs=lambda w: {**_gbffs_settings(),
                          "fine_tune_embeddings": w.gbffs_mode == "fine_tuned"},
         seed=lambda w: int(w.study_seed),
     log:

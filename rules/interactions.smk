@@ -20,7 +20,10 @@ _DIMER_DATABASES_DIR = _INTERACTIONS_CFG["databases_dir"]
 # (INTERACTION_KEY, MODEL_INTERACTIONS); its predictions on S66 (both geometry sets), the base
 # pairs and the conformers come from the prediction rules benchmark_predict
 # (rules/benchmarks.smk) and conformers_predict (rules/conformers.smk).
-_COMPARED = [*BENCH_METHODS, INTERACTION_KEY]
+# With GBFFS_INTERACTIONS (rules/gbffs.smk) the interaction-trained GB-FFs model (method
+# GBFFS_INTERACTION_KEY) is compared too.
+_COMPARED = [*BENCH_METHODS, INTERACTION_KEY,
+             *([GBFFS_INTERACTION_KEY] if GBFFS_INTERACTIONS else [])]
 
 
 rule prepare_dimers:
@@ -102,6 +105,9 @@ rule interaction_metrics:
         conformer_dft=rules.conformer_metrics.input.dft,
         conformers=expand(f"{BENCH}/conformers/predictions/{{method}}.csv", method=_COMPARED),
         selection=rules.train_interactions.output.selection,
+        gbffs_selection=([rules.train_gbffs_interactions.output.selection]
+                         if GBFFS_INTERACTIONS else []),
+        model_gbffs_interactions=[MODEL_GBFFS_INTERACTIONS] if GBFFS_INTERACTIONS else [],
         dimer_summary=rules.prepare_dimers.output.summary,
         published="data/published/terets2026.yaml",
     output:

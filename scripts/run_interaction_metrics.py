@@ -18,7 +18,9 @@ def by_method(paths: list[str]) -> dict[str, str]:
 metrics = write_interaction_model_metrics(
     snakemake.output.metrics,
     snakemake.output.table,
-    model_paths={"virialff": inp.model_paper, "virialff_interactions": inp.model_interactions},
+    model_paths={"virialff": inp.model_paper, "virialff_interactions": inp.model_interactions,
+                 **({"gbffs_interactions": inp.model_gbffs_interactions[0]}
+                    if inp.model_gbffs_interactions else {})},
     molecular_metrics={"virialff": inp.molecular_paper,
                        "virialff_interactions": inp.molecular_interactions},
     s66_systems=load_bundled_systems("s66", params.data_dir),
@@ -33,6 +35,7 @@ metrics = write_interaction_model_metrics(
     selection=inp.selection,
     dimer_summary=inp.dimer_summary,
     published=inp.published,
+    gbffs_selection=inp.gbffs_selection[0] if inp.gbffs_selection else None,
     run_name=params.run_name,
     data_scale=params.data_scale,
 )

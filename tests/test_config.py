@@ -71,6 +71,9 @@ def test_a_configfile_run_stands_on_the_defaults_not_on_the_demo(tmp_path):
         runs[name] = done.stdout
     assert "train_interactions" in runs["demo"]
     assert "train_interactions" not in runs["own"]
+    # GB-FFs' interaction stage (training.gbffs.interactions, default on) follows stage 3
+    assert "train_gbffs_interactions" in runs["demo"]
+    assert "train_gbffs_interactions" not in runs["own"]
 
 
 def test_paper_config_asks_for_the_paper_subset():

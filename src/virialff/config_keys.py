@@ -35,6 +35,14 @@ INTERACTION_TRAINING_KEYS: tuple[str, ...] = (
     "neutral_charges",
     "intermolecular_pair_class",
 )
+#: the ``training.interactions`` keys that the GB-FFs interaction fine-tune reads
+#: (:mod:`virialff.train.gbffs_interactions`): GB-FFs' charges are neutral per molecule by
+#: construction and it has no pair classes, so the paper model's two switches do not apply.
+GBFFS_INTERACTION_TRAINING_KEYS: tuple[str, ...] = tuple(
+    k for k in INTERACTION_TRAINING_KEYS if k not in ("neutral_charges",
+                                                      "intermolecular_pair_class"))
+#: ``training.gbffs`` keys that are workflow switches, not settings of the GB-FFs training.
+GBFFS_SWITCH_KEYS: tuple[str, ...] = ("interactions",)
 #: keys Fig. 4 prints for each stage.
 EMBEDDING_FIGURE_KEYS: tuple[str, ...] = (
     "message_passing_steps", "hidden_width", "atom_head_layers", "atom_head_width",

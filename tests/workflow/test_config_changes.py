@@ -54,7 +54,8 @@ EXPECTED: dict[str, set[str]] = {
     "results_dir": set(),  # a new folder: every job is new there, none reruns for its params
     "data_scale": RUN_NAME_RULES | {"assemble_dataset"},
     "seed": {"subset", "geometry", "train_embedding", "train_potential", "plot_fig13",
-             "conformer_search", "prepare_dimers", "train_interactions", "simulation_stability"},
+             "conformer_search", "prepare_dimers", "train_interactions", "simulation_stability",
+             "train_gbffs_interactions"},
     "demo.molecules_csv": SUBSET,
     "qmugs.": set(),  # the demo does not read QMugs
     "reference.": set(),  # nor the reference set
@@ -71,7 +72,10 @@ EXPECTED: dict[str, set[str]] = {
     "descriptors.basis": DFT_RULES | {"s66_metrics", "conformer_metrics"},
     "training.embedding.": {"train_embedding", "learning_curve_point"},
     "training.potential.": {"train_potential", "learning_curve_point"},
-    "training.interactions.": {"train_interactions"},
+    "training.interactions.": {"train_interactions", "train_gbffs_interactions"},
+    # the paper model's switches: GB-FFs' charges are neutral and it has no pair classes
+    "training.interactions.neutral_charges": {"train_interactions"},
+    "training.interactions.intermolecular_pair_class": {"train_interactions"},
     # the force-trained models: their grid and guards are their train_potential's params
     "training.forces.": {"train_potential"},
     "training.forces.enabled": {"simulation_summary"},
@@ -94,7 +98,9 @@ EXPECTED: dict[str, set[str]] = {
     "evaluation.parameters.": {"predicted_parameters"},
     "evaluation.simulation.": {"simulation_stability"},
     "gaff2.": GAFF2_RULES,
-    "training.gbffs.": {"train_gbffs"},
+    "training.gbffs.": {"train_gbffs", "train_gbffs_interactions"},
+    # the GB-FFs interaction stage joins or leaves the interaction metrics' methods
+    "training.gbffs.interactions": {"interaction_metrics"},
 }
 for _key in ("message_passing_steps", "hidden_width", "atom_head_layers", "atom_head_width",
              "edge_head_layers", "edge_head_width"):
@@ -122,7 +128,8 @@ CHANGE_THE_JOBS = {"subset.n_molecules", "sharding.molecules_per_shard", "learni
                    "results_dir",
                    "training.forces.enabled", "training.forces.ablation",
                    "learning_curve.n_sizes", "learning_curve.enabled",
-                   "training.potential.neutral_charges", "training.interactions.enabled"}
+                   "training.potential.neutral_charges", "training.interactions.enabled",
+                   "training.gbffs.interactions"}
 
 
 def _leaves(node: dict, prefix: str = "") -> list[str]:

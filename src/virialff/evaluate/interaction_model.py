@@ -4,7 +4,11 @@
 
     {"run_name", "data_scale", "sign_convention", "models": {key: model file},
      "training": {chosen weight, dimers, reference table, validation MAEs},
-     "molecular_test": {model: {"n", "mae_kcal_mol", "rmse_kcal_mol"}, "relative_mae_change"},
+     "molecular_test": {model: {"n", "mae_kcal_mol", "rmse_kcal_mol"}, "relative_mae_change",
+                        and with the GB-FFs stage "gbffs", "gbffs_interactions": DFT errors of
+                        the test split (relative energies, forces; virialff.train.gbffs.
+                        dft_metrics)},
+     "training_gbffs": {chosen weight, validation MAEs} (with the GB-FFs stage),
      "s66_vs_ccsdt_cbs": {"geometries", "reference", "methods": {key: error stats}},
      "s66_vs_dft_cp": {"geometries", "reference", "methods": {...}},
      "s66_xtb_geometries_vs_ccsdt_cbs": {"methods": {...}},
@@ -14,7 +18,9 @@
 
 Method keys: :data:`PAPER_MODEL` (``virialff``, the paper-faithful stage-2 model),
 :data:`INTERACTION_MODEL` (``virialff_interactions``) and the baselines of the benchmarks
-(GFN2-xTB, ANI, MMFF94). Every block carries an entry per method (``available: false`` with the
+(GFN2-xTB, ANI, MMFF94, GAFF2, GB-FFs), and :data:`GBFFS_INTERACTION_MODEL` (``gbffs_interactions``,
+GB-FFs after the same stage; :mod:`virialff.train.gbffs_interactions`) where the run makes it.
+Every block carries an entry per method (``available: false`` with the
 reason where a method could not run); error statistics are :func:`virialff.evaluate.metrics.
 error_stats` (predicted − reference, kcal/mol, over the systems where both are finite). The
 interaction energies are E_int = E_A + E_B − E_AB (positive = bound).
@@ -38,6 +44,8 @@ from virialff.evaluate.metrics import SIGN_CONVENTION, method_entry
 
 PAPER_MODEL = "virialff"
 INTERACTION_MODEL = "virialff_interactions"
+GBFFS_MODEL = "gbffs"
+GBFFS_INTERACTION_MODEL = "gbffs_interactions"
 #: the goals of the interaction stage (issue #13).
 TARGET_S66_CCSDT_RMSE_KCAL_MOL = 0.9
 MOLECULAR_MAE_TOLERANCE = 0.10
@@ -143,6 +151,33 @@ def goals(metrics: dict, published_s66_rmse_kcal_mol: float) -> dict:
     }
 
 
+def gbffs_training_metrics(selection: str | Path) -> dict:
+    """``{"training": ..., "molecular_test": {"gbffs": ..., "gbffs_interactions": ...}}`` from
+    the GB-FFs interaction stage's selection JSON (molecular test errors of GB-FFs before and
+    after the fine-tune: relative energies in kcal/mol, forces in kcal/mol/Å)."""
+    data = json.loads(Path(selection).read_text())
+    chosen = next((r for r in data["runs"] if r["weight"] == data["chosen_weight"]), {})
+    errors = data["molecular_errors"]
+    return {
+        "training": {
+            "chosen_weight": data["chosen_weight"],
+            "weights": [r["weight"] for r in data["runs"]],
+            "molecular_constraint_met": data["molecular_constraint_met"],
+            "fine_tuned_heads": data.get("fine_tuned_heads"),
+            "val_interaction_mae_kcal_mol": {
+                GBFFS_MODEL: data["initial"]["val_interaction_mae_kcal_mol"],
+                GBFFS_INTERACTION_MODEL: chosen.get("val_interaction_mae_kcal_mol")},
+            "val_molecular_score": {
+                GBFFS_MODEL: data["initial"].get("val_molecular_score"),
+                GBFFS_INTERACTION_MODEL: chosen.get("val_molecular_score")},
+            "best_epoch": chosen.get("best_epoch"),
+            "epochs_run": chosen.get("epochs_run"),
+        },
+        "molecular_test": {GBFFS_MODEL: errors["before"]["test"],
+                           GBFFS_INTERACTION_MODEL: errors["after"]["test"]},
+    }
+
+
 def interaction_model_metrics(
     *,
     model_paths: Mapping[str, str | Path],
@@ -161,8 +196,13 @@ def interaction_model_metrics(
     published: str | Path,
     run_name: str,
     data_scale: str,
+    gbffs_selection: str | Path | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """The metrics dict (module docstring) and the S66 comparison table."""
+    """The metrics dict (module docstring) and the S66 comparison table.
+
+    ``gbffs_selection``: the selection JSON of the GB-FFs interaction stage
+    (``results/training/gbffs_interactions_selection.json``), or None where the run has none.
+    """
     from virialff.evaluate.metrics import json_ready
 
     ccsdt = pd.Series({s.system_id: s.reference_kcal_mol for s in s66_systems})
@@ -241,6 +281,10 @@ def interaction_model_metrics(
             "methods": conformer_metrics(conformer_dft, conformer_predictions),
         },
     }
+    if gbffs_selection is not None:
+        gbffs_metrics = gbffs_training_metrics(gbffs_selection)
+        metrics["training_gbffs"] = gbffs_metrics["training"]
+        metrics["molecular_test"].update(gbffs_metrics["molecular_test"])
     published_s66 = float(yaml.safe_load(Path(published).read_text())["s66"]["rmse_kcal_mol"])
     metrics["goals"] = goals(metrics, published_s66)
     table = s66_comparison_table(s66_systems, s66_reference_predictions, s66_xtb_predictions,

@@ -34,6 +34,11 @@ METHODS: tuple[Method, ...] = (
     # from the molecular graph (results/models/gbffs.pt).
     Method("gaff2", "GAFF2/AM1-BCC", "#56B4E9", "program", BENCHMARKS),
     Method("gbffs", "GB-FFs", "#F0E442", "model", BENCHMARKS),
+    # GB-FFs with its charge-transfer and VdW heads fine-tuned on the SSI/BBI dimers
+    # (results/models/gbffs_interactions.pt); scored only beside the other interaction-trained
+    # model in results/metrics/interactions.json, hence no benchmarks of the main run. Its
+    # colour: GB-FFs' yellow darkened (the eight Okabe–Ito colours are taken).
+    Method("gbffs_interactions", "GB-FFs + interactions", "#9E8A00", "model"),
     Method("dft", "ωB97X-D/def2-SVP", "#D55E00", "reference"),
     Method("reference", "reference", "#000000", "reference"),
 )

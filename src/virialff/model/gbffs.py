@@ -337,6 +337,17 @@ class GBFFsModel(nn.Module):
         z = self.w_improper_centre(h[m[:, 2]]) + self.w_improper_outer(outer)
         out["improper_k_kcal_mol"] = self.improper_head(z).squeeze(-1)
 
+        out.update(self.nonbonded_parameters(h, b, terms.formal_charge_e))
+        return out
+
+    def nonbonded_parameters(self, h: torch.Tensor, bonds: torch.Tensor,
+                             formal_charge_e: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The parameters that act between molecules, from the charge-transfer and VdW heads
+        only: ``charges_e``, ``epsilon_kcal_mol``, ``sigma_angstrom`` [A] and
+        ``transfer_scaled`` [B] (``h`` [A, H], ``bonds`` [B, 2] each bond once,
+        ``formal_charge_e`` [A])."""
+        out: dict[str, torch.Tensor] = {}
+        b = bonds
         raw = self.vdw_head(self.w_vdw(h))
         out["epsilon_kcal_mol"] = TYPICAL_EPSILON_KCAL_MOL * torch.exp(raw[:, 0])
         out["sigma_angstrom"] = TYPICAL_SIGMA_ANGSTROM * torch.exp(raw[:, 1])
@@ -347,7 +358,7 @@ class GBFFsModel(nn.Module):
         flow = h.new_zeros(h.shape[0]).index_add(0, b[:, 1], transfer).index_add(
             0, b[:, 0], -transfer)
         out["transfer_scaled"] = transfer
-        out["charges_e"] = terms.formal_charge_e.to(h.dtype) + TRANSFER_UNIT_E * flow
+        out["charges_e"] = formal_charge_e.to(h.dtype) + TRANSFER_UNIT_E * flow
         return out
 
 

@@ -45,7 +45,11 @@ MONOMER_KEY = "monomer_index"
 #: per-dimer target: E_int = E_A + E_B − E_AB (kcal/mol, positive = bound).
 INTERACTION_KEY = "interaction_energy_kcal_mol"
 DIMERS_FORMAT = "virialff-dimers"
-DIMERS_VERSION = 1
+#: 2: ``molblocks``, each complex's RDKit molecule (bond orders, formal charges), for the
+#: force fields that build valence terms (GB-FFs); version 1 files hold the graphs only.
+DIMERS_VERSION = 2
+#: the first version whose files carry ``molblocks``.
+DIMERS_MOLBLOCK_VERSION = 2
 #: two dimers are the same geometry when their sorted interatomic distances agree to this (Å).
 SAME_GEOMETRY_TOLERANCE_ANGSTROM = 0.02
 #: reasons a database entry is left out of the training dimers (counted in the summary).
@@ -642,9 +646,11 @@ def prepare_dimers(
 
     ``dimers.pt`` (``torch.save`` of a plain dict, ``weights_only`` loadable)::
 
-        format: "virialff-dimers"; version: 1;
+        format: "virialff-dimers"; version: 2;
         graphs: GraphBatch state (complexes, monomer A atoms first; float64);
             molecule_targets["interaction_energy_kcal_mol"] [M], atom_targets["monomer_index"] [A]
+        molblocks: [str] per complex, RDKit MolBlock (atoms in the graphs' order, bond orders,
+            formal charges; coordinates to 1e-4 Å: take positions from the graphs);
         split: {"train": LongTensor, "val": LongTensor} (indices into graphs);
         dimers: [{"dimer_id", "database", "reaction", "reference_table", "psi4_bind_kcal_mol",
                   "monomer_keys": [a, b], "split"}];
@@ -653,6 +659,7 @@ def prepare_dimers(
     import json
 
     import torch
+    from rdkit import Chem
 
     from virialff.errors import MoleculeRejected
 
@@ -677,6 +684,7 @@ def prepare_dimers(
         "version": DIMERS_VERSION,
         "graphs": graphs.state_dict(),
         "split": {k: torch.as_tensor(v, dtype=torch.long) for k, v in split.items()},
+        "molblocks": [Chem.MolToMolBlock(d.mol) for d in dimers],
         "dimers": [{"dimer_id": d.dimer_id, "database": d.database, "reaction": d.reaction,
                     "reference_table": d.reference_table,
                     "psi4_bind_kcal_mol": d.psi4_bind_kcal_mol,

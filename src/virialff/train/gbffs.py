@@ -562,9 +562,11 @@ def batch_loss(model: GBFFsModel, data: GBFFsData, batch: Batch, step: int, sett
 
 def dft_errors(model: GBFFsModel, data: GBFFsData, batch: Batch,
                predicted: dict[str, torch.Tensor], settings: Mapping | None,
-               create_graph: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+               create_graph: bool, absolute: bool = False
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(MSE of ΔE, MSE of the force components, kept geometries [m])`` of a batch against
-    DFT; with ``settings`` the dynamic filter decides which geometries count, else all do."""
+    DFT (``absolute``: mean absolute errors instead, kcal/mol and kcal/mol/Å); with
+    ``settings`` the dynamic filter decides which geometries count, else all do."""
     params = predicted_amber_tensors(batch.terms, predicted)
     positions = batch.positions.detach().requires_grad_(True)
     with torch.enable_grad():
@@ -580,12 +582,13 @@ def dft_errors(model: GBFFsModel, data: GBFFsData, batch: Batch,
         (gradient,) = torch.autograd.grad(total.sum(), positions, create_graph=create_graph)
     errors = relative_energy_errors(total, data.dft_energy[batch.idx], data.group[batch.idx],
                                     keep)
-    energy_mse = (errors ** 2).mean() if errors.numel() else total.sum() * 0.0
+    power = 1 if absolute else 2
+    energy_mse = (errors.abs() ** power).mean() if errors.numel() else total.sum() * 0.0
     with_forces = keep & data.has_forces[batch.idx]
     atom_mask = with_forces[batch.terms.atom_owner]
     if bool(atom_mask.any()):
         diff = -gradient[atom_mask] - data.dft_forces[batch.rows["atoms"]][atom_mask]
-        force_mse = (diff ** 2).mean()
+        force_mse = (diff.abs() ** power).mean()
     else:
         force_mse = total.sum() * 0.0
     return energy_mse, force_mse, keep

@@ -323,16 +323,20 @@ def load_stage2_total(model_path: str | Path) -> tuple[PotentialModel, dict]:
     return model, payload
 
 
-def select_weight(runs: list[dict], initial_molecular_val_mae: float, tolerance: float) -> dict:
-    """The chosen run (see module docstring), with ``molecular_constraint_met`` set on each."""
+def select_weight(runs: list[dict], initial_molecular_val_mae: float, tolerance: float,
+                  molecular_key: str = "val_molecular_mae_kcal_mol") -> dict:
+    """The chosen run (see module docstring), with ``molecular_constraint_met`` set on each.
+
+    ``molecular_key``: the entry of each run that holds its molecular validation error
+    (lower is better; ``initial_molecular_val_mae`` is the starting model's)."""
     limit = (1.0 + tolerance) * initial_molecular_val_mae
     for run in runs:  # no validation molecules (NaN): nothing to hold the runs to
         run["molecular_constraint_met"] = bool(
-            math.isnan(limit) or run["val_molecular_mae_kcal_mol"] <= limit)
+            math.isnan(limit) or run[molecular_key] <= limit)
     admissible = [r for r in runs if r["molecular_constraint_met"]]
     if admissible:
         return min(admissible, key=lambda r: (r["val_interaction_mae_kcal_mol"], r["weight"]))
-    return min(runs, key=lambda r: (r["val_molecular_mae_kcal_mol"], r["weight"]))
+    return min(runs, key=lambda r: (r[molecular_key], r["weight"]))
 
 
 def train_interactions(
