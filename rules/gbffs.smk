@@ -7,8 +7,6 @@
 
 from virialff.config_keys import GBFFS_INTERACTION_TRAINING_KEYS as _GBFFS_INTERACTION_KEYS  # noqa: E402
 
-
-
 #: the GB-FFs model of the interaction stage, and whether the run makes it.
 MODEL_GBFFS_INTERACTIONS = f"{RESULTS}/models/gbffs_interactions.pt"
 GBFFS_INTERACTIONS = bool(config["training"]["interactions"]["enabled"]

@@ -228,9 +228,12 @@ def interaction_stage(q: Quoter) -> str:
     if not q.has(inter):
         return f"{NOT_AVAILABLE}: the run has no `results/metrics/interactions.json`.\n"
     models = ("virialff", "virialff_interactions")
+    # GB-FFs' own interaction stage, beside GB-FFs, when the run made it
+    compared = tuple(m for b in BASELINES for m in (b, f"{b}_interactions")
+                     if m == b or q.has(inter, f"s66_vs_ccsdt_cbs.methods.{m}.rmse_kcal_mol"))
     header = ("| kcal/mol | paper-faithful | + interactions | "
-              + " | ".join(method_label(m) for m in BASELINES) + " |\n|"
-              + "---|" * (len(BASELINES) + 3))
+              + " | ".join(method_label(m) for m in compared) + " |\n|"
+              + "---|" * (len(compared) + 3))
 
     #: the studies' model of each trained column (the seed spread in brackets)
     seeded = {"virialff": "total", "virialff_interactions": "interactions"}
@@ -238,7 +241,7 @@ def interaction_stage(q: Quoter) -> str:
     def row(label: str, section: str, metric: str = "") -> str:
         n = _cell(q, inter, f"{section}.methods.virialff.n", 0)
         cells = []
-        for m in (*models, *BASELINES):
+        for m in (*models, *compared):
             value = _cell(q, inter, f"{section}.methods.{m}.rmse_kcal_mol")
             own = _cell(q, inter, f"{section}.methods.{m}.n", 0)
             if value and metric and m in seeded:
@@ -260,10 +263,10 @@ def interaction_stage(q: Quoter) -> str:
         "| A–T / G–C (reference " + " / ".join(
             _cell(q, inter, f"base_pairs.reference_values_kcal_mol.{p}", 1)
             for p in ("A-T", "G-C")) + ") | " + " | ".join(
-            pairs(m) for m in (*models, *BASELINES)) + " |",
+            pairs(m) for m in (*models, *compared)) + " |",
         row("conformer RMSE", "conformers", "conformer_rmse_kcal_mol"),
         f"| molecular test MAE (N = {_cell(q, inter, 'molecular_test.virialff.n', 0)}) | "
-        + " | ".join(molecular) + " |" + " |" * len(BASELINES),
+        + " | ".join(molecular) + " |" + " |" * len(compared),
     ]
     return header + "\n" + "\n".join(rows) + "\n"
 
