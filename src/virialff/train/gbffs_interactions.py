@@ -85,19 +85,14 @@ from virialff.train.dimer_databases import (
     MONOMER_KEY,
 )
 from virialff.train.interactions import (
-    EarlyStopping,
     _finite,
-    _PatienceExhausted,
     interaction_weights,
+    run_weight_grid,
     select_weight,
 )
 from virialff.train.loop import (
-    LoopSettings,
     evaluate_mae,
     file_digest,
-    fingerprint_mismatch,
-    run_fingerprint,
-    run_loop,
     seed_everything,
     write_history,
 )
@@ -490,58 +485,25 @@ def train_gbffs_interactions(
     initial[MOLECULAR_SCORE_KEY] = initial["val_molecular"]["score"]
     log.info("GB-FFs model: validation E_int MAE %.3f kcal/mol, molecular validation score %.4g",
              initial["val_interaction_mae_kcal_mol"], initial[MOLECULAR_SCORE_KEY])
-    runs, histories, states = [], {}, {}
-    for k, weight in enumerate(weights):
-        fingerprint = run_fingerprint(
-            {"stage": "gbffs_interactions", "settings": settings, "gbffs": gbffs_settings,
-             "weight": weight, "seed": seed}, inputs)
-        done_path = output_path.with_name(f"{output_path.name}.w{k}.done")
-        if done_path.exists():
-            done = torch.load(done_path, map_location="cpu", weights_only=True)
-            if not fingerprint_mismatch(done.get("fingerprint"), fingerprint):
-                log.info("weight %g: reusing the finished run in %s", weight, done_path)
-                runs.append(done["run"])
-                histories[weight], states[weight] = done["history"], done["state_dict"]
-                continue
-        model.load_state_dict(base_state)
-        generator = seed_everything(seed)
-        errors = make_errors(weight, generator)
-        optimizer = torch.optim.Adam(trainable, lr=float(settings["learning_rate"]))
-        checkpoint = output_path.with_name(f"{output_path.name}.w{k}.ckpt")
-        stopper = EarlyStopping(
-            model, checkpoint, output_path.with_name(f"{output_path.name}.w{k}.best"),
-            fingerprint, int(settings["early_stopping_patience"]),
-            initial["val_interaction_mae_kcal_mol"], then=stop_after_epoch)
-        loop = LoopSettings(
-            epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]), seed=seed,
-            checkpoint_path=checkpoint, fingerprint=fingerprint, progress=progress,
-            description=f"GB-FFs interactions, w = {weight:g}")
-        try:
-            history = run_loop(model, optimizer, None, errors, split, loop, generator, stopper)
-        except _PatienceExhausted:
-            history = stopper.history
-        model.load_state_dict(stopper.best_state)
-        model.eval()
+    def evaluate_run(_errors: Callable) -> dict:
         molecular = molecular_scores(model, data, molecule_cache, gbffs_settings, "val")
-        run = {
-            "weight": weight,
-            "best_epoch": stopper.best_epoch,
-            "epochs_run": len(history),
-            "stopped_early": stopper.stopped_early,
-            "val_interaction_mae_kcal_mol": stopper.best_val_loss,
-            MOLECULAR_SCORE_KEY: molecular["score"],
-            "val_molecular": molecular,
-        }
+        return {MOLECULAR_SCORE_KEY: molecular["score"], "val_molecular": molecular}
+
+    def log_run(run: dict) -> None:
         log.info("weight %g: best epoch %d of %d, validation E_int MAE %.3f kcal/mol, "
-                 "molecular validation score %.4g", weight, run["best_epoch"], run["epochs_run"],
-                 run["val_interaction_mae_kcal_mol"], run[MOLECULAR_SCORE_KEY])
-        state = {name: v.detach().cpu().clone() for name, v in model.state_dict().items()}
-        torch.save({"fingerprint": fingerprint, "run": run, "history": history,
-                    "state_dict": state}, done_path)
-        for path in (checkpoint, stopper.best_path):
-            path.unlink(missing_ok=True)
-        runs.append(run)
-        histories[weight], states[weight] = history, state
+                 "molecular validation score %.4g", run["weight"], run["best_epoch"],
+                 run["epochs_run"], run["val_interaction_mae_kcal_mol"],
+                 run[MOLECULAR_SCORE_KEY])
+
+    grid = run_weight_grid(
+        model, base_state, weights, output_path=output_path, settings=settings, seed=seed,
+        fingerprint_settings={"stage": "gbffs_interactions", "settings": settings,
+                              "gbffs": gbffs_settings},
+        inputs=inputs, make_errors=make_errors, split=split,
+        start_val_loss=initial["val_interaction_mae_kcal_mol"], parameters=lambda: trainable,
+        description="GB-FFs interactions", evaluate_run=evaluate_run, log_run=log_run,
+        progress=progress, stop_after_epoch=stop_after_epoch)
+    runs, histories, states = grid.runs, grid.histories, grid.states
 
     tolerance = float(settings["max_molecular_mae_increase"])
     chosen = select_weight(runs, initial[MOLECULAR_SCORE_KEY], tolerance, MOLECULAR_SCORE_KEY)

@@ -339,6 +339,90 @@ def select_weight(runs: list[dict], initial_molecular_val_mae: float, tolerance:
     return min(runs, key=lambda r: (r[molecular_key], r["weight"]))
 
 
+@dataclass
+class WeightGrid:
+    """Every weight's fine-tune: its run summary, history and best weights (``weight →``)."""
+
+    runs: list[dict]
+    histories: dict[float, list[dict]]
+    states: dict[float, dict[str, torch.Tensor]]
+
+
+def run_weight_grid(
+    model: torch.nn.Module,
+    base_state: dict[str, torch.Tensor],
+    weights: list[float],
+    *,
+    output_path: Path,
+    settings: Mapping,
+    seed: int,
+    fingerprint_settings: Mapping,
+    inputs: Mapping[str, str],
+    make_errors: Callable[[float, torch.Generator], Callable],
+    split: dict[str, torch.Tensor],
+    start_val_loss: float,
+    parameters: Callable[[], object],
+    description: str,
+    evaluate_run: Callable[[Callable], dict],
+    log_run: Callable[[dict], None],
+    progress: bool = True,
+    stop_after_epoch: Callable[[int], None] | None = None,
+) -> WeightGrid:
+    """One fine-tune per weight of ``weights`` from ``base_state``, each with early stopping on
+    the validation dimers (the loss of epoch 0 is ``start_val_loss``), Adam at
+    ``settings["learning_rate"]`` over ``parameters()``, and resumable: a finished weight is
+    kept in ``<output>.w<k>.done`` under a fingerprint of ``fingerprint_settings``, the weight,
+    the seed and ``inputs``, and an unfinished one resumes from its checkpoint.
+
+    ``make_errors(weight, generator)`` gives the loop's error function; ``evaluate_run(errors)``
+    adds the entries of a finished run beside ``weight``, ``best_epoch``, ``epochs_run``,
+    ``stopped_early`` and ``val_interaction_mae_kcal_mol``; ``log_run(run)`` reports it.
+    """
+    grid = WeightGrid([], {}, {})
+    for k, weight in enumerate(weights):
+        fingerprint = run_fingerprint(
+            {**fingerprint_settings, "weight": weight, "seed": seed}, inputs)
+        done_path = output_path.with_name(f"{output_path.name}.w{k}.done")
+        if done_path.exists():
+            done = torch.load(done_path, map_location="cpu", weights_only=True)
+            if not fingerprint_mismatch(done.get("fingerprint"), fingerprint):
+                log.info("weight %g: reusing the finished run in %s", weight, done_path)
+                grid.runs.append(done["run"])
+                grid.histories[weight], grid.states[weight] = done["history"], done["state_dict"]
+                continue
+        model.load_state_dict(base_state)
+        generator = seed_everything(seed)
+        errors = make_errors(weight, generator)
+        optimizer = torch.optim.Adam(parameters(), lr=float(settings["learning_rate"]))
+        checkpoint = output_path.with_name(f"{output_path.name}.w{k}.ckpt")
+        stopper = EarlyStopping(
+            model, checkpoint, output_path.with_name(f"{output_path.name}.w{k}.best"),
+            fingerprint, int(settings["early_stopping_patience"]), start_val_loss,
+            then=stop_after_epoch)
+        loop = LoopSettings(
+            epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]), seed=seed,
+            checkpoint_path=checkpoint, fingerprint=fingerprint, progress=progress,
+            description=f"{description}, w = {weight:g}")
+        try:
+            history = run_loop(model, optimizer, None, errors, split, loop, generator, stopper)
+        except _PatienceExhausted:
+            history = stopper.history
+        model.load_state_dict(stopper.best_state)
+        model.eval()
+        run = {"weight": weight, "best_epoch": stopper.best_epoch, "epochs_run": len(history),
+               "stopped_early": stopper.stopped_early,
+               "val_interaction_mae_kcal_mol": stopper.best_val_loss, **evaluate_run(errors)}
+        log_run(run)
+        state = {name: v.detach().cpu().clone() for name, v in model.state_dict().items()}
+        torch.save({"fingerprint": fingerprint, "run": run, "history": history,
+                    "state_dict": state}, done_path)
+        for path in (checkpoint, stopper.best_path):
+            path.unlink(missing_ok=True)
+        grid.runs.append(run)
+        grid.histories[weight], grid.states[weight] = history, state
+    return grid
+
+
 def train_interactions(
     dataset_path: str | Path,
     dimers_path: str | Path,
@@ -428,58 +512,22 @@ def train_interactions(
         log.info("stage-2 model with neutral monomers (epoch 0): validation E_int MAE %.3f, "
                  "molecular validation MAE %.3f kcal/mol", start["val_interaction_mae_kcal_mol"],
                  start["val_molecular_mae_kcal_mol"])
-    runs, histories, states = [], {}, {}
-    for k, weight in enumerate(weights):
-        fingerprint = run_fingerprint(
-            {"stage": "interactions", "settings": settings, "weight": weight, "seed": seed},
-            inputs)
-        done_path = output_path.with_name(f"{output_path.name}.w{k}.done")
-        if done_path.exists():
-            done = torch.load(done_path, map_location="cpu", weights_only=True)
-            if not fingerprint_mismatch(done.get("fingerprint"), fingerprint):
-                log.info("weight %g: reusing the finished run in %s", weight, done_path)
-                runs.append(done["run"])
-                histories[weight], states[weight] = done["history"], done["state_dict"]
-                continue
-        model.load_state_dict(base_state)
-        generator = seed_everything(seed)
-        errors = make_errors(weight, generator)
-        optimizer = torch.optim.Adam(model.trainable_parameters(),
-                                     lr=float(settings["learning_rate"]))
-        checkpoint = output_path.with_name(f"{output_path.name}.w{k}.ckpt")
-        stopper = EarlyStopping(
-            model, checkpoint, output_path.with_name(f"{output_path.name}.w{k}.best"),
-            fingerprint, int(settings["early_stopping_patience"]),
-            start["val_interaction_mae_kcal_mol"],
-            then=stop_after_epoch)
-        loop = LoopSettings(
-            epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]), seed=seed,
-            checkpoint_path=checkpoint, fingerprint=fingerprint, progress=progress,
-            description=f"stage 3 (interactions, w = {weight:g})")
-        try:
-            history = run_loop(model, optimizer, None, errors, split, loop, generator, stopper)
-        except _PatienceExhausted:
-            history = stopper.history
-        model.load_state_dict(stopper.best_state)
-        model.eval()
-        run = {
-            "weight": weight,
-            "best_epoch": stopper.best_epoch,
-            "epochs_run": len(history),
-            "stopped_early": stopper.stopped_early,
-            "val_interaction_mae_kcal_mol": stopper.best_val_loss,
-            "val_molecular_mae_kcal_mol": evaluate_mae(errors, mol_val, 1024),
-        }
+    def log_run(run: dict) -> None:
         log.info("weight %g: best epoch %d of %d, validation E_int MAE %.3f, molecular "
-                 "validation MAE %.3f kcal/mol", weight, run["best_epoch"], run["epochs_run"],
-                 run["val_interaction_mae_kcal_mol"], run["val_molecular_mae_kcal_mol"])
-        state = {name: v.detach().cpu().clone() for name, v in model.state_dict().items()}
-        torch.save({"fingerprint": fingerprint, "run": run, "history": history,
-                    "state_dict": state}, done_path)
-        for path in (checkpoint, stopper.best_path):
-            path.unlink(missing_ok=True)
-        runs.append(run)
-        histories[weight], states[weight] = history, state
+                 "validation MAE %.3f kcal/mol", run["weight"], run["best_epoch"],
+                 run["epochs_run"], run["val_interaction_mae_kcal_mol"],
+                 run["val_molecular_mae_kcal_mol"])
+
+    grid = run_weight_grid(
+        model, base_state, weights, output_path=output_path, settings=settings, seed=seed,
+        fingerprint_settings={"stage": "interactions", "settings": settings}, inputs=inputs,
+        make_errors=make_errors, split=split,
+        start_val_loss=start["val_interaction_mae_kcal_mol"],
+        parameters=model.trainable_parameters, description="stage 3 (interactions)",
+        evaluate_run=lambda errors: {
+            "val_molecular_mae_kcal_mol": evaluate_mae(errors, mol_val, 1024)},
+        log_run=log_run, progress=progress, stop_after_epoch=stop_after_epoch)
+    runs, histories, states = grid.runs, grid.histories, grid.states
 
     tolerance = float(settings["max_molecular_mae_increase"])
     chosen = select_weight(runs, initial["val_molecular_mae_kcal_mol"], tolerance)
