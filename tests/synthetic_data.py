@@ -137,3 +137,18 @@ def write_synthetic_dataset(path: str | Path, **kwargs) -> Path:  # noqa: ANN003
     """:func:`synthetic_dataset` saved to ``path`` (:mod:`virialff.formats.dataset`)."""
     data = synthetic_dataset(**kwargs)
     return write_dataset(path, data.pop("graphs"), data.pop("split"), **data)
+
+
+def write_compound_dataset(path: str | Path, n_geometries: int, smiles: tuple[str, ...],
+                           split_by_compound: dict[str, tuple[int, ...]], seed: int = 0) -> list:
+    """A :func:`synthetic_dataset` of ``n_geometries`` geometries (geometry i is a conformer of
+    compound ``i % len(smiles)``, its group), split by compound (``split_by_compound``: split →
+    compound indices), saved to ``path``; returns the RDKit molecules of the geometries."""
+    data = synthetic_dataset(n_geometries, smiles, seed=seed)
+    compound = [i % len(smiles) for i in range(n_geometries)]
+    data["group_ids"] = [smiles[c] for c in compound]
+    data["split"] = {name: torch.as_tensor([i for i in range(n_geometries)
+                                            if compound[i] in groups])
+                     for name, groups in split_by_compound.items()}
+    write_dataset(path, data.pop("graphs"), data.pop("split"), **data)
+    return synthetic_molecules(n_geometries, smiles, seed=seed)

@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 import torch
 from rdkit import Chem
-from synthetic_data import synthetic_dataset, synthetic_molecules
+from synthetic_data import write_compound_dataset
 
 from virialff.formats.amber_parameters import write_amber_parameters
-from virialff.formats.dataset import write_dataset
 from virialff.formats.geometry_sdf import write_geometry_sdf
 from virialff.formats.model_file import write_model_file
 from virialff.model.amber_energy import amber_energy_terms
@@ -196,14 +195,7 @@ def molecular_inputs(tmp_path_factory) -> dict:
     """12 geometries (6 compounds × 2), their geometry SDF, anchor parameters per compound and
     a GB-FFs model file to fine-tune."""
     root = tmp_path_factory.mktemp("gbffs_mol")
-    data = synthetic_dataset(N_GEOMETRIES, SMILES, seed=2)
-    mols = synthetic_molecules(N_GEOMETRIES, SMILES, seed=2)
-    compound = [i % len(SMILES) for i in range(N_GEOMETRIES)]
-    data["group_ids"] = [SMILES[c] for c in compound]
-    data["split"] = {name: torch.as_tensor([i for i in range(N_GEOMETRIES)
-                                            if compound[i] in groups])
-                     for name, groups in SPLIT.items()}
-    write_dataset(root / "dataset.pt", data.pop("graphs"), data.pop("split"), **data)
+    mols = write_compound_dataset(root / "dataset.pt", N_GEOMETRIES, SMILES, SPLIT, seed=2)
     model, config = _lively_model(seed=1)
     anchors = GBFFsPredictor(model, {"config": config})
     parameters = []

@@ -12,14 +12,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from synthetic_data import synthetic_dataset, synthetic_molecules
+from synthetic_data import write_compound_dataset
 
 from virialff.chem.valence_terms import valence_terms
 from virialff.config import default_config
 from virialff.errors import MoleculeRejected
 from virialff.forcefield import antechamber
 from virialff.formats.amber_parameters import write_amber_parameters
-from virialff.formats.dataset import write_dataset
 from virialff.formats.geometry_sdf import write_geometry_sdf
 from virialff.formats.model_file import model_payload, read_model_file, write_model_file
 from virialff.model.embedding import KineticDecompositionModel
@@ -52,14 +51,8 @@ def inputs(tmp_path_factory) -> dict:
     GAFF2/AM1-BCC parameters from antechamber (one set per compound, from its first geometry,
     as the gaff2 stage makes them), the geometry SDF and an untrained small stage-1 model."""
     root = tmp_path_factory.mktemp("gbffs")
-    data = synthetic_dataset(N_GEOMETRIES, SMILES, seed=2)
-    mols = synthetic_molecules(N_GEOMETRIES, SMILES, seed=2)
+    mols = write_compound_dataset(root / "dataset.pt", N_GEOMETRIES, SMILES, SPLIT, seed=2)
     compound = [i % len(SMILES) for i in range(N_GEOMETRIES)]
-    data["group_ids"] = [SMILES[c] for c in compound]
-    data["split"] = {name: torch.as_tensor([i for i in range(N_GEOMETRIES)
-                                            if compound[i] in groups])
-                     for name, groups in SPLIT.items()}
-    write_dataset(root / "dataset.pt", data.pop("graphs"), data.pop("split"), **data)
     first = {}
     parameters = []
     for mol, c in zip(mols, compound, strict=True):
