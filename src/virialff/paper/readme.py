@@ -476,6 +476,7 @@ TABLES: dict[str, Callable[[Quoter], str]] = {
     "training-throughput": bench.training_throughput,
     "training-projection": bench.training_projection,
     "workflow-time": bench.workflow_time,
+    "dft-minimum": bench.dft_minimum,
 }
 _BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
 
