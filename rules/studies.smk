@@ -65,6 +65,11 @@ rule studies:
     params:
         run_name=config["run_name"],
         data_scale=config["data_scale"],
+        # the seeds' and the GB-FFs ablation's job times (Snakemake's benchmark files of the
+        # input jobs), so that the summary says how long the target takes
+        job_benchmarks=[f"{LOGS}/study_seed/seed{seed}.benchmark.tsv" for seed in _STUDY_SEEDS]
+        + [f"{LOGS}/gbffs_study/{mode}_seed{seed}.benchmark.tsv"
+           for mode in ("frozen", "fine_tuned") for seed in _STUDY_SEEDS],
     log:
         f"{LOGS}/studies/studies.log",
     conda:

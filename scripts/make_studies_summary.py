@@ -6,12 +6,12 @@ from pathlib import Path
 
 from virialff.evaluate.metrics import json_ready
 from virialff.logs import setup_logging
-from virialff.train.studies import studies_markdown, summarize
+from virialff.train.studies import job_time, studies_markdown, summarize
 
 log = setup_logging(snakemake.log[0], "virialff.train")
 seeds = [json.loads(Path(path).read_text()) for path in snakemake.input.seeds]
 summary = {"run_name": snakemake.params.run_name, "data_scale": snakemake.params.data_scale,
-           **summarize(seeds)}
+           **summarize(seeds), "job_time": job_time(snakemake.params.job_benchmarks)}
 Path(snakemake.output.metrics).parent.mkdir(parents=True, exist_ok=True)
 Path(snakemake.output.metrics).write_text(json.dumps(json_ready(summary), indent=1) + "\n")
 Path(snakemake.output.table).parent.mkdir(parents=True, exist_ok=True)

@@ -136,8 +136,11 @@ def _studies_snapshot(tmp_path, s66: dict[str, list[float]]):
         name: {"model": name, "seed": k + 1, "energy_mae_kcal_mol": 5.0,
                "s66_rmse_kcal_mol": s66.get(name, [6.0, 6.0, 6.0])[k]}
         for name in STUDY_MODELS}} for k in range(3)]
+    summary = summarize(seeds)
+    summary["job_time"] = {"jobs": {f"study_seed/seed{k}": {"wall_s": 1800.0 * k, "cpu_s": 900.0}
+                                    for k in (1, 2, 3)}, "wall_s": 12600.0, "cpu_s": 3600.0}
     (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics" / "studies.json").write_text(json.dumps(summarize(seeds)))
+    (tmp_path / "metrics" / "studies.json").write_text(json.dumps(summary))
     return Quoter(root=README.parent, results=tmp_path)
 
 
@@ -149,6 +152,8 @@ def test_the_studies_block_says_what_stage3_adds_beyond_neutral_charges(tmp_path
     text = studies(q)
     assert "5.00 ± 0.20" in text and "3.00 ± 0.10" in text
     assert "-2.00 kcal/mol, larger than the seed spread" in text
+    assert "ran 3.0 h for the 3 seeds (one job each, 30–90 min" in text
+    assert "3.5 h in all with the GB-FFs ablation, 1.0 h of CPU" in text
     other = tmp_path / "within"
     other.mkdir()
     q = _studies_snapshot(other, {"total_neutral_charges": [5.0, 5.5, 4.5],

@@ -125,3 +125,20 @@ def test_the_gbffs_embedding_ablation_reports_mean_sd_and_separation():
                        "relative_energy_mae_kcal_mol": False}
     table = gbffs_ablation_markdown(summary)
     assert "10.00 ± 0.20" in table and "within the spread" in table
+
+
+def test_job_time_sums_the_benchmark_files_and_lists_the_missing_ones(tmp_path):
+    from virialff.train.studies import job_time
+
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    paths = []
+    for seed, (wall, cpu) in {1: (3037.5, 1745.98), 2: (2900.0, 1700.0)}.items():
+        path = tmp_path / "study_seed" / f"seed{seed}.benchmark.tsv"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(header + f"{wall}\t0:50:37\t1\t1\t1\t1\t1\t1\t57\t{cpu}\n")
+        paths.append(path)
+    paths.append(tmp_path / "study_seed" / "seed3.benchmark.tsv")
+    timing = job_time(paths)
+    assert timing["wall_s"] == pytest.approx(5937.5) and timing["cpu_s"] == pytest.approx(3445.98)
+    assert set(timing["jobs"]) == {"study_seed/seed1", "study_seed/seed2"}
+    assert timing["missing"] == [str(paths[2])]

@@ -399,8 +399,29 @@ def studies(q: Quoter) -> str:
                          f"models.{name}.{metric}.mean")
                 q.record(f"{stats['sd']:.2f}", stats["sd"], STUDIES, f"models.{name}.{metric}.sd")
     text = studies_markdown(summary)
+    if q.has(STUDIES, "job_time.wall_s"):
+        text += "\n" + studies_job_time(q)
     statement = stage3_statement(q)
     return text + ("\n" + statement + "\n" if statement else "")
+
+
+def studies_job_time(q: Quoter) -> str:
+    """How long the studies target took (its jobs' benchmark files, in studies.json)."""
+    seeds = [v["wall_s"] for k, v in q.raw(STUDIES, "job_time.jobs").items()
+             if k.startswith("study_seed/")]
+
+    def hours(seconds: float, key: str) -> str:
+        return q.record(f"{seconds / 3600:.1f}", seconds, STUDIES, key)
+
+    def minutes(seconds: float) -> str:
+        return q.record(f"{seconds / 60:.0f}", seconds, STUDIES, "job_time.jobs")
+
+    wall, cpu = q.raw(STUDIES, "job_time.wall_s"), q.raw(STUDIES, "job_time.cpu_s")
+    return (f"How long it takes: the target's jobs ran {hours(sum(seeds), 'job_time.jobs')} h "
+            f"for the {len(seeds)} seeds (one job each, {minutes(min(seeds))}–"
+            f"{minutes(max(seeds))} min, two at a time on the 2-core machine beside other work) "
+            f"and {hours(wall, 'job_time.wall_s')} h in all with the GB-FFs ablation, "
+            f"{hours(cpu, 'job_time.cpu_s')} h of CPU.\n")
 
 
 def stage3_statement(q: Quoter, source: str = STUDIES) -> str:

@@ -262,6 +262,25 @@ def summarize(seeds: Sequence[Mapping]) -> dict:
             "rule": "separated: |mean_B − mean_A| > SD_A + SD_B (SD over seeds, n − 1)"}
 
 
+def job_time(benchmark_paths: Sequence[str | Path]) -> dict:
+    """Wall and CPU time (s) of the target's jobs from Snakemake's benchmark files (``s`` and
+    ``cpu_time`` columns), per file stem and in total; a missing file is listed, not guessed."""
+    import csv
+
+    jobs, missing = {}, []
+    for path in map(Path, benchmark_paths):
+        if not path.exists():
+            missing.append(str(path))
+            continue
+        with open(path, newline="") as handle:
+            row = next(csv.DictReader(handle, delimiter="\t"))
+        jobs[f"{path.parent.name}/{path.name.removesuffix('.benchmark.tsv')}"] = {
+            "wall_s": float(row["s"]), "cpu_s": float(row["cpu_time"])}
+    return {"jobs": jobs, "missing": missing,
+            "wall_s": sum(j["wall_s"] for j in jobs.values()),
+            "cpu_s": sum(j["cpu_s"] for j in jobs.values())}
+
+
 #: (metric, column header, digits) of the studies table.
 TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("energy_mae_kcal_mol", "MAE_E", 2), ("force_mae_kcal_mol_angstrom", "MAE_F", 2),
