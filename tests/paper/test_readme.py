@@ -48,6 +48,7 @@ BENCHMARK_BLOCKS = {
     "training-throughput": (bench.training_throughput, r"\| ([\d,]+) mol/s"),
     "training-projection": (bench.training_projection, r"projects to ([\d,]+) h"),
     "workflow-time": (bench.workflow_time, r"([\d.]+) min of job time"),
+    "dft-minimum": (bench.dft_minimum, r"at a median ([\d.]+) Å"),
 }
 
 
