@@ -49,6 +49,7 @@ BENCHMARK_BLOCKS = {
     "training-projection": (bench.training_projection, r"projects to ([\d,]+) h"),
     "workflow-time": (bench.workflow_time, r"([\d.]+) min of job time"),
     "dft-minimum": (bench.dft_minimum, r"at a median ([\d.]+) Å"),
+    "force-field-speed": (bench.force_field_speed, r"GAFF2/AM1-BCC ([\d.]+) ms"),
 }
 
 

@@ -498,6 +498,7 @@ TABLES: dict[str, Callable[[Quoter], str]] = {
     "training-projection": bench.training_projection,
     "workflow-time": bench.workflow_time,
     "dft-minimum": bench.dft_minimum,
+    "force-field-speed": bench.force_field_speed,
 }
 _BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
 

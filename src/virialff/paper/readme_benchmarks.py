@@ -395,3 +395,28 @@ def dft_minimum(q: Quoter) -> str:
             "exactly would score that, so an RMSD goal below it cannot be met by fitting "
             "ωB97X-D better; the per-molecule table beside every model's BFGS RMSD is "
             f"`{RESULTS}/dft_minimum_rmsd.txt`.\n")
+
+
+def force_field_speed(q: Quoter) -> str:
+    """GB-FFs against GAFF2 as OpenMM systems of the same molecule (potential_speed.py)."""
+    source = f"{RESULTS}/potential_speed_force_fields.json"
+    if not q.has(source):
+        return _missing(source)
+    base = "results.molecule_50"
+    gaff2 = q.raw(source, f"{base}.gaff2_openmm.median_s")
+
+    def row(method: str, label: str) -> str:
+        if not q.has(source, f"{base}.{method}.median_s"):
+            return f"{label}: {NOT_AVAILABLE}"
+        value = q.raw(source, f"{base}.{method}.median_s")
+        rows = q.q(source, f"{base}.{method}.n_torsion_force_rows", 0)
+        return (f"{label} {q.record(f'{value * 1e3:.3f}', value, source, f'{base}.{method}')} ms"
+                f" ({q.record(f'{value / gaff2:.2f}', value / gaff2, source, 'ratio')}× "
+                f"GAFF2; {rows} torsion rows)")
+
+    atoms = q.q(source, f"{base}.gaff2_openmm.n_atoms", 0)
+    return (f"Speed (`benchmarks/potential_speed.py`, the {atoms}-atom drug, OpenMM CPU platform, one thread, median of one energy + forces call): "
+            f"GAFF2/AM1-BCC {q.record(f'{gaff2 * 1e3:.3f}', gaff2, source, base)} ms "
+            f"({q.q(source, f'{base}.gaff2_openmm.n_torsion_force_rows', 0)} torsion rows); "
+            + row("gbffs_openmm", "GB-FFs with periodic torsions") + "; "
+            + row("gbffs_openmm_rb", "with `--torsions rb`") + ".\n")
