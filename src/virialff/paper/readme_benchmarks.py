@@ -415,7 +415,8 @@ def force_field_speed(q: Quoter) -> str:
                 f"GAFF2; {rows} torsion rows)")
 
     atoms = q.q(source, f"{base}.gaff2_openmm.n_atoms", 0)
-    return (f"Speed (`benchmarks/potential_speed.py`, the {atoms}-atom drug, OpenMM CPU platform, one thread, median of one energy + forces call): "
+    return (f"Speed (`benchmarks/potential_speed.py`, the {atoms}-atom drug, OpenMM CPU "
+            "platform, one thread, median of one energy + forces call): "
             f"GAFF2/AM1-BCC {q.record(f'{gaff2 * 1e3:.3f}', gaff2, source, base)} ms "
             f"({q.q(source, f'{base}.gaff2_openmm.n_torsion_force_rows', 0)} torsion rows); "
             + row("gbffs_openmm", "GB-FFs with periodic torsions") + "; "
