@@ -5,8 +5,9 @@
 the GB-FFs counterpart of :mod:`virialff.train.interactions` (stage 3 of the paper's model),
 with its settings (``training.interactions``, keys :data:`TRAINING_KEYS`), its dimers
 (``results/interactions/dimers.pt`` and the split stored there: the monomers of the
-validation dimers are unseen in training; S66 and the base pairs are never used), its early
-stopping (:class:`~virialff.train.interactions.EarlyStopping`), its weight grid
+validation dimers are unseen in training; S66 and the base pairs are never used), its
+resumable fine-tune per weight with early stopping
+(:func:`~virialff.train.interactions.run_weight_grid`), its weight grid
 (:func:`~virialff.train.interactions.interaction_weights`) and its choice of weight
 (:func:`~virialff.train.interactions.select_weight`).
 
