@@ -32,6 +32,7 @@ INTERACTION_TRAINING_KEYS: tuple[str, ...] = (
     "molecule_batch_size",
     "coordinate_noise_angstrom",
     "max_molecular_mae_increase",
+    "max_grid_extensions",
     "neutral_charges",
     "intermolecular_pair_class",
 )

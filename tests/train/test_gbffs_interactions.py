@@ -47,6 +47,7 @@ SETTINGS = {
     "molecule_batch_size": 4,
     "coordinate_noise_angstrom": 0.005,
     "max_molecular_mae_increase": 10.0,
+    "max_grid_extensions": 0,
 }
 SMILES = ("CC(=O)N", "CCO", "c1ccccc1", "CC#N", "CCCl", "COC")
 N_GEOMETRIES = 2 * len(SMILES)

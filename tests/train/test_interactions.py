@@ -47,6 +47,7 @@ SETTINGS = {
     "molecule_batch_size": 4,
     "coordinate_noise_angstrom": 0.005,
     "max_molecular_mae_increase": 0.10,
+    "max_grid_extensions": 0,
     "neutral_charges": False,
     "intermolecular_pair_class": False,
 }
@@ -262,7 +263,15 @@ def test_fine_tune_with_the_intermolecular_class_records_it_in_the_model_file(
 
 def test_tiny_fine_tune_lowers_the_interaction_loss(stage2_files, dimers_file, tmp_path):
     selection, paths = _run(stage2_files, dimers_file, tmp_path,
-                            settings={"interaction_weight": [1.0, 3.0]})
+                            settings={"interaction_weight": [1.0, 3.0], "max_grid_extensions": 2})
+    # the grid: extended past an edge by its own ratio while the choice sits there
+    grid = selection["grid"]
+    assert grid[grid.index(1.0):grid.index(3.0) + 1] == [1.0, 3.0]
+    assert all(b / a == pytest.approx(3.0) for a, b in zip(grid, grid[1:], strict=False))
+    assert len(grid) == 2 + selection["extensions"]
+    assert selection["interior"] or selection["extensions"] == 2
+    assert selection["interior"] == (selection["chosen_weight"] not in (grid[0], grid[-1]))
+    assert sorted(r["weight"] for r in selection["runs"]) == pytest.approx(grid)
     initial = selection["initial"]["val_interaction_mae_kcal_mol"]
     chosen = next(r for r in selection["runs"] if r["weight"] == selection["chosen_weight"])
     assert chosen["best_epoch"] > 0
@@ -340,6 +349,16 @@ def test_killed_run_resumes_to_the_same_weights(stage2_files, dimers_file, tmp_p
     again, _ = load_stage2_total(paths["output"])
     for name, value in whole.state_dict().items():
         assert torch.equal(value, again.state_dict()[name]), name
+
+
+def test_the_grid_grows_past_the_edge_the_choice_sits_on():
+    from virialff.train.interactions import _extended
+
+    assert _extended([0.3, 1.0, 3.0], 3.0) == pytest.approx([0.3, 1.0, 3.0, 9.0])
+    assert _extended([0.3, 1.0, 3.0], 0.3) == pytest.approx([0.09, 0.3, 1.0, 3.0])
+    assert _extended([0.3, 1.0, 3.0], 1.0) is None  # inside: nothing to do
+    assert _extended([0.0, 1.0], 0.0) is None  # no weight below 0
+    assert _extended([1.0], 1.0) is None  # one weight: nothing is scanned
 
 
 def test_weight_choice_respects_the_molecular_tolerance():

@@ -88,6 +88,7 @@ from virialff.train.dimer_databases import (
 from virialff.train.interactions import (
     _finite,
     interaction_weights,
+    remove_weight_files,
     run_weight_grid,
     select_weight,
 )
@@ -496,6 +497,7 @@ def train_gbffs_interactions(
                  run["epochs_run"], run["val_interaction_mae_kcal_mol"],
                  run[MOLECULAR_SCORE_KEY])
 
+    tolerance = float(settings["max_molecular_mae_increase"])
     grid = run_weight_grid(
         model, base_state, weights, output_path=output_path, settings=settings, seed=seed,
         fingerprint_settings={"stage": "gbffs_interactions", "settings": settings,
@@ -503,11 +505,11 @@ def train_gbffs_interactions(
         inputs=inputs, make_errors=make_errors, split=split,
         start_val_loss=initial["val_interaction_mae_kcal_mol"], parameters=lambda: trainable,
         description="GB-FFs interactions", evaluate_run=evaluate_run, log_run=log_run,
-        progress=progress, stop_after_epoch=stop_after_epoch)
-    runs, histories, states = grid.runs, grid.histories, grid.states
-
-    tolerance = float(settings["max_molecular_mae_increase"])
-    chosen = select_weight(runs, initial[MOLECULAR_SCORE_KEY], tolerance, MOLECULAR_SCORE_KEY)
+        progress=progress, stop_after_epoch=stop_after_epoch,
+        choose=lambda runs: select_weight(runs, initial[MOLECULAR_SCORE_KEY], tolerance,
+                                          MOLECULAR_SCORE_KEY),
+        max_extensions=int(settings["max_grid_extensions"]))
+    runs, histories, states, chosen = grid.runs, grid.histories, grid.states, grid.chosen
     if not chosen["molecular_constraint_met"]:
         log.warning("no weight keeps the molecular validation score within %.0f %% of the GB-FFs "
                     "model's; took w = %g (lowest molecular validation score)", 100 * tolerance,
@@ -529,6 +531,7 @@ def train_gbffs_interactions(
                      "score (GB-FFs' step-3 score, RMSE(dE) + force_weight*RMSE(F)) is within "
                      f"{100 * tolerance:g} % of the GB-FFs model's",
         "molecular_constraint_met": chosen["molecular_constraint_met"],
+        **grid.summary(),
         "fine_tuned_heads": [name for kind in FINE_TUNED_KINDS for name in HEAD_MODULES[kind]],
         "initial": initial,
         "final": final,
@@ -561,8 +564,7 @@ def train_gbffs_interactions(
     write_history(history_path, history)
     selection_path.parent.mkdir(parents=True, exist_ok=True)
     selection_path.write_text(json.dumps(_finite(selection), indent=1) + "\n")
-    for k in range(len(weights)):
-        output_path.with_name(f"{output_path.name}.w{k}.done").unlink(missing_ok=True)
+    remove_weight_files(output_path, grid.weights)
     return selection
 
 

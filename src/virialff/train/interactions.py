@@ -60,7 +60,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -341,11 +341,30 @@ def select_weight(runs: list[dict], initial_molecular_val_mae: float, tolerance:
 
 @dataclass
 class WeightGrid:
-    """Every weight's fine-tune: its run summary, history and best weights (``weight →``)."""
+    """Every weight's fine-tune (``weight →`` history and best weights; ``runs`` sorted by
+    weight), the chosen run, the scanned grid and whether the choice is inside it."""
 
-    runs: list[dict]
-    histories: dict[float, list[dict]]
-    states: dict[float, dict[str, torch.Tensor]]
+    runs: list[dict] = field(default_factory=list)
+    histories: dict[float, list[dict]] = field(default_factory=dict)
+    states: dict[float, dict[str, torch.Tensor]] = field(default_factory=dict)
+    chosen: dict = field(default_factory=dict)
+    weights: list[float] = field(default_factory=list)
+    interior: bool | None = None  # None: a single weight, nothing was scanned
+    extensions: int = 0
+
+    def summary(self) -> dict:
+        """The grid part of a selection file."""
+        return {"grid": self.weights, "interior": self.interior, "extensions": self.extensions}
+
+
+def _extended(weights: list[float], chosen: float) -> list[float] | None:
+    """``weights`` (sorted) with one more step past the edge that ``chosen`` sits on, by the
+    grid's own ratio there; None when ``chosen`` is inside, or at a lower edge of 0."""
+    if len(weights) < 2 or chosen not in (weights[0], weights[-1]):
+        return None
+    if chosen == weights[0]:
+        return None if weights[0] == 0 else [weights[0] ** 2 / weights[1], *weights]
+    return [*weights, weights[-1] ** 2 / weights[-2]]
 
 
 def run_weight_grid(
@@ -365,62 +384,110 @@ def run_weight_grid(
     description: str,
     evaluate_run: Callable[[Callable], dict],
     log_run: Callable[[dict], None],
+    choose: Callable[[list[dict]], dict],
+    max_extensions: int = 0,
     progress: bool = True,
     stop_after_epoch: Callable[[int], None] | None = None,
 ) -> WeightGrid:
-    """One fine-tune per weight of ``weights`` from ``base_state``, each with early stopping on
-    the validation dimers (the loss of epoch 0 is ``start_val_loss``), Adam at
-    ``settings["learning_rate"]`` over ``parameters()``, and resumable: a finished weight is
-    kept in ``<output>.w<k>.done`` under a fingerprint of ``fingerprint_settings``, the weight,
-    the seed and ``inputs``, and an unfinished one resumes from its checkpoint.
+    """One fine-tune per weight of ``weights`` from ``base_state``, the choice among them, and
+    while the chosen weight sits at an edge of the grid one more weight past that edge (by the
+    grid's ratio there), at most ``max_extensions`` times, so that the choice ends inside the
+    grid where it can.
 
-    ``make_errors(weight, generator)`` gives the loop's error function; ``evaluate_run(errors)``
-    adds the entries of a finished run beside ``weight``, ``best_epoch``, ``epochs_run``,
-    ``stopped_early`` and ``val_interaction_mae_kcal_mol``; ``log_run(run)`` reports it.
+    Each fine-tune stops early on the validation dimers (the loss of epoch 0 is
+    ``start_val_loss``) and runs Adam at ``settings["learning_rate"]`` over ``parameters()``;
+    it is resumable: a finished weight is kept in ``<output>.w<weight>.done`` under a
+    fingerprint of ``fingerprint_settings``, the weight, the seed and ``inputs``, and an
+    unfinished one resumes from its checkpoint. ``make_errors(weight, generator)`` gives the
+    loop's error function; ``evaluate_run(errors)`` adds the entries of a finished run beside
+    ``weight``, ``best_epoch``, ``epochs_run``, ``stopped_early`` and
+    ``val_interaction_mae_kcal_mol``; ``log_run(run)`` reports it; ``choose(runs)`` picks one
+    (:func:`select_weight`).
     """
-    grid = WeightGrid([], {}, {})
-    for k, weight in enumerate(weights):
-        fingerprint = run_fingerprint(
-            {**fingerprint_settings, "weight": weight, "seed": seed}, inputs)
-        done_path = output_path.with_name(f"{output_path.name}.w{k}.done")
-        if done_path.exists():
-            done = torch.load(done_path, map_location="cpu", weights_only=True)
-            if not fingerprint_mismatch(done.get("fingerprint"), fingerprint):
-                log.info("weight %g: reusing the finished run in %s", weight, done_path)
-                grid.runs.append(done["run"])
-                grid.histories[weight], grid.states[weight] = done["history"], done["state_dict"]
-                continue
-        model.load_state_dict(base_state)
-        generator = seed_everything(seed)
-        errors = make_errors(weight, generator)
-        optimizer = torch.optim.Adam(parameters(), lr=float(settings["learning_rate"]))
-        checkpoint = output_path.with_name(f"{output_path.name}.w{k}.ckpt")
-        stopper = EarlyStopping(
-            model, checkpoint, output_path.with_name(f"{output_path.name}.w{k}.best"),
-            fingerprint, int(settings["early_stopping_patience"]), start_val_loss,
-            then=stop_after_epoch)
-        loop = LoopSettings(
-            epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]), seed=seed,
-            checkpoint_path=checkpoint, fingerprint=fingerprint, progress=progress,
-            description=f"{description}, w = {weight:g}")
-        try:
-            history = run_loop(model, optimizer, None, errors, split, loop, generator, stopper)
-        except _PatienceExhausted:
-            history = stopper.history
-        model.load_state_dict(stopper.best_state)
-        model.eval()
-        run = {"weight": weight, "best_epoch": stopper.best_epoch, "epochs_run": len(history),
-               "stopped_early": stopper.stopped_early,
-               "val_interaction_mae_kcal_mol": stopper.best_val_loss, **evaluate_run(errors)}
-        log_run(run)
-        state = {name: v.detach().cpu().clone() for name, v in model.state_dict().items()}
-        torch.save({"fingerprint": fingerprint, "run": run, "history": history,
-                    "state_dict": state}, done_path)
-        for path in (checkpoint, stopper.best_path):
-            path.unlink(missing_ok=True)
-        grid.runs.append(run)
-        grid.histories[weight], grid.states[weight] = history, state
+    grid = WeightGrid()
+    scan = sorted({float(w) for w in weights})
+    while True:
+        for weight in scan:
+            if weight not in grid.histories:
+                _fine_tune_one_weight(
+                    grid, model, base_state, weight, output_path=output_path,
+                    settings=settings, seed=seed, fingerprint_settings=fingerprint_settings,
+                    inputs=inputs, make_errors=make_errors, split=split,
+                    start_val_loss=start_val_loss, parameters=parameters,
+                    description=description, evaluate_run=evaluate_run, log_run=log_run,
+                    progress=progress, stop_after_epoch=stop_after_epoch)
+        grid.runs.sort(key=lambda run: run["weight"])
+        grid.chosen = choose(grid.runs)
+        wider = _extended(scan, grid.chosen["weight"])
+        if wider is None or grid.extensions >= max_extensions:
+            break
+        grid.extensions += 1
+        log.info("%s: the chosen weight %g is at the edge of the grid; extending it to %s",
+                 description, grid.chosen["weight"], [f"{w:g}" for w in wider])
+        scan = wider
+    grid.weights = scan
+    if len(scan) > 1:
+        grid.interior = grid.chosen["weight"] not in (scan[0], scan[-1])
+        if not grid.interior:
+            log.warning("%s: the chosen weight %g is still at the edge of the grid %s after %d "
+                        "extensions", description, grid.chosen["weight"],
+                        [f"{w:g}" for w in scan], grid.extensions)
     return grid
+
+
+def _weight_path(output_path: Path, weight: float, suffix: str) -> Path:
+    return output_path.with_name(f"{output_path.name}.w{weight:g}.{suffix}")
+
+
+def _fine_tune_one_weight(grid: WeightGrid, model: torch.nn.Module,
+                          base_state: dict[str, torch.Tensor], weight: float, *,
+                          output_path: Path, settings: Mapping, seed: int,
+                          fingerprint_settings: Mapping, inputs: Mapping[str, str],
+                          make_errors: Callable, split: dict[str, torch.Tensor],
+                          start_val_loss: float, parameters: Callable[[], object],
+                          description: str, evaluate_run: Callable[[Callable], dict],
+                          log_run: Callable[[dict], None], progress: bool,
+                          stop_after_epoch: Callable[[int], None] | None) -> None:
+    """One weight of :func:`run_weight_grid`, added to ``grid``."""
+    fingerprint = run_fingerprint({**fingerprint_settings, "weight": weight, "seed": seed},
+                                  inputs)
+    done_path = _weight_path(output_path, weight, "done")
+    if done_path.exists():
+        done = torch.load(done_path, map_location="cpu", weights_only=True)
+        if not fingerprint_mismatch(done.get("fingerprint"), fingerprint):
+            log.info("weight %g: reusing the finished run in %s", weight, done_path)
+            grid.runs.append(done["run"])
+            grid.histories[weight], grid.states[weight] = done["history"], done["state_dict"]
+            return
+    model.load_state_dict(base_state)
+    generator = seed_everything(seed)
+    errors = make_errors(weight, generator)
+    optimizer = torch.optim.Adam(parameters(), lr=float(settings["learning_rate"]))
+    checkpoint = _weight_path(output_path, weight, "ckpt")
+    stopper = EarlyStopping(model, checkpoint, _weight_path(output_path, weight, "best"),
+                            fingerprint, int(settings["early_stopping_patience"]),
+                            start_val_loss, then=stop_after_epoch)
+    loop = LoopSettings(
+        epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]), seed=seed,
+        checkpoint_path=checkpoint, fingerprint=fingerprint, progress=progress,
+        description=f"{description}, w = {weight:g}")
+    try:
+        history = run_loop(model, optimizer, None, errors, split, loop, generator, stopper)
+    except _PatienceExhausted:
+        history = stopper.history
+    model.load_state_dict(stopper.best_state)
+    model.eval()
+    run = {"weight": weight, "best_epoch": stopper.best_epoch, "epochs_run": len(history),
+           "stopped_early": stopper.stopped_early,
+           "val_interaction_mae_kcal_mol": stopper.best_val_loss, **evaluate_run(errors)}
+    log_run(run)
+    state = {name: v.detach().cpu().clone() for name, v in model.state_dict().items()}
+    torch.save({"fingerprint": fingerprint, "run": run, "history": history,
+                "state_dict": state}, done_path)
+    for path in (checkpoint, stopper.best_path):
+        path.unlink(missing_ok=True)
+    grid.runs.append(run)
+    grid.histories[weight], grid.states[weight] = history, state
 
 
 def train_interactions(
@@ -518,6 +585,7 @@ def train_interactions(
                  run["epochs_run"], run["val_interaction_mae_kcal_mol"],
                  run["val_molecular_mae_kcal_mol"])
 
+    tolerance = float(settings["max_molecular_mae_increase"])
     grid = run_weight_grid(
         model, base_state, weights, output_path=output_path, settings=settings, seed=seed,
         fingerprint_settings={"stage": "interactions", "settings": settings}, inputs=inputs,
@@ -526,11 +594,10 @@ def train_interactions(
         parameters=model.trainable_parameters, description="stage 3 (interactions)",
         evaluate_run=lambda errors: {
             "val_molecular_mae_kcal_mol": evaluate_mae(errors, mol_val, 1024)},
-        log_run=log_run, progress=progress, stop_after_epoch=stop_after_epoch)
-    runs, histories, states = grid.runs, grid.histories, grid.states
-
-    tolerance = float(settings["max_molecular_mae_increase"])
-    chosen = select_weight(runs, initial["val_molecular_mae_kcal_mol"], tolerance)
+        log_run=log_run, progress=progress, stop_after_epoch=stop_after_epoch,
+        choose=lambda runs: select_weight(runs, initial["val_molecular_mae_kcal_mol"], tolerance),
+        max_extensions=int(settings["max_grid_extensions"]))
+    runs, histories, states, chosen = grid.runs, grid.histories, grid.states, grid.chosen
     if not chosen["molecular_constraint_met"]:
         log.warning("no weight keeps the molecular validation MAE within %.0f %% of the stage-2 "
                     "model's; took w = %g (lowest molecular validation MAE)", 100 * tolerance,
@@ -545,6 +612,7 @@ def train_interactions(
         "criterion": "lowest validation E_int MAE among the weights whose molecular validation "
                      f"MAE is within {100 * tolerance:g} % of the stage-2 model's",
         "molecular_constraint_met": chosen["molecular_constraint_met"],
+        **grid.summary(),
         "initial": initial,
         "epoch_0": start,
         "runs": runs,
@@ -573,9 +641,14 @@ def train_interactions(
     write_history(history_path, history)
     selection_path.parent.mkdir(parents=True, exist_ok=True)
     selection_path.write_text(json.dumps(_finite(selection), indent=1) + "\n")
-    for k in range(len(weights)):
-        output_path.with_name(f"{output_path.name}.w{k}.done").unlink(missing_ok=True)
+    remove_weight_files(output_path, grid.weights)
     return selection
+
+
+def remove_weight_files(output_path: Path, weights: list[float]) -> None:
+    """Delete the per-weight ``.done`` files of a finished stage (the model file is written)."""
+    for weight in weights:
+        _weight_path(output_path, weight, "done").unlink(missing_ok=True)
 
 
 def _finite(value):  # noqa: ANN001, ANN202 - JSON: NaN → null
