@@ -762,8 +762,10 @@ if Q.has(GB):
        + md_table(["force field", "MAE_F", "MAE ΔE", "S66", "conformers",
                    *[p.replace("-", "–") for p in BASE_PAIRS], "RMSD max", "MD broken"],
                   rows, ["l"] + ["r"] * (6 + len(BASE_PAIRS))))
+    CHEN = "data/published/chen2023.yaml"
     md(f"GB-FFs was trained on {Q.q(GB, 'n_molecules.train')} molecules. The thesis trains "
-       "on 57,462 ANI-1 molecules and then SPICE; at demo scale the frozen embeddings do not "
+       f"on {Q.q(CHEN, 'training_data.ani1_molecules_used')} ANI-1 molecules and then "
+       f"{Q.q(CHEN, 'training_data.spice_compounds_used')} SPICE compounds; at demo scale the frozen embeddings do not "
        "carry GAFF2's parameters to unseen molecules well, and a single minimum geometry per "
        "compound gives the forces of step 3 nothing about curvature, so whether GB-FFs beats "
        "GAFF2 here is read from the table, not assumed. Parameter RMSE against GAFF2 on the "
