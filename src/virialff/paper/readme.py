@@ -499,6 +499,7 @@ TABLES: dict[str, Callable[[Quoter], str]] = {
     "workflow-time": bench.workflow_time,
     "dft-minimum": bench.dft_minimum,
     "force-field-speed": bench.force_field_speed,
+    "gradient-cost": bench.gradient_cost,
 }
 _BLOCK = "<!-- begin: {name} -->\n{body}<!-- end: {name} -->"
 

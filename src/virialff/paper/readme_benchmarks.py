@@ -421,3 +421,31 @@ def force_field_speed(q: Quoter) -> str:
             f"({q.q(source, f'{base}.gaff2_openmm.n_torsion_force_rows', 0)} torsion rows); "
             + row("gbffs_openmm", "GB-FFs with periodic torsions") + "; "
             + row("gbffs_openmm_rb", "with `--torsions rb`") + ".\n")
+
+
+def gradient_cost(q: Quoter) -> str:
+    """What forces cost beside the energy (descriptor_engines.py --gradient)."""
+    import glob
+
+    paths = sorted(glob.glob(str(Path(q.root) / RESULTS / "descriptor_engines_gradient_*.json")))
+    parts = []
+    for path in paths:
+        source = f"{RESULTS}/{Path(path).name}"
+        for index, row in enumerate(q.data(source)):
+            if "gradient_energy_cpu_ratio" not in row:
+                continue
+            key = f"{index}"
+            parts.append(
+                f"{row['heavy_atoms']} heavy atoms ({row['molecule']}): "
+                + q.record(f"{row['cpu_s']:.0f}", row["cpu_s"], source, f"{key}.cpu_s")
+                + " s of CPU for the gradient job against "
+                + q.record(f"{row['energy_job_cpu_s']:.0f}", row["energy_job_cpu_s"], source,
+                           f"{key}.energy_job_cpu_s")
+                + " s for the energy, a ratio of "
+                + q.record(f"{row['gradient_energy_cpu_ratio']:.2f}",
+                           row["gradient_energy_cpu_ratio"], source,
+                           f"{key}.gradient_energy_cpu_ratio"))
+    if not parts:
+        return _missing(f"{RESULTS}/descriptor_engines_gradient_*.json")
+    return ("Forces beside the energy (`python benchmarks/descriptor_engines.py --engines psi4 "
+            "--gradient`, one thread, each job's own CPU time): " + "; ".join(parts) + ".\n")
