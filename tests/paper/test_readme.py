@@ -50,7 +50,7 @@ BENCHMARK_BLOCKS = {
     "workflow-time": (bench.workflow_time, r"([\d.]+) min of job time"),
     "dft-minimum": (bench.dft_minimum, r"at a median ([\d.]+) Å"),
     "force-field-speed": (bench.force_field_speed, r"GAFF2/AM1-BCC ([\d.]+) ms"),
-    "gradient-cost": (bench.gradient_cost, r"a ratio of ([\d.]+)"),
+    "gradient-cost": (bench.gradient_cost, r"a ratio of (\d+\.\d+)"),
 }
 
 
