@@ -104,6 +104,19 @@ def test_table1_is_there(built: dict) -> None:
         assert cell in text
 
 
+def test_the_seeded_controls_are_a_table_with_their_spread_and_the_stage3_answer(built: dict
+                                                                                ) -> None:
+    """Section 3.8.1 from the studies' summary (a real one from `make studies` on the demo)."""
+    studies = json.loads((built["results"] / "metrics" / "studies.json").read_text())
+    text = built["text"]
+    assert "Table 2b." in text
+    total = studies["models"]["total"]["s66_rmse_kcal_mol"]
+    assert f"{total['mean']:.2f} ± {total['sd']:.2f}" in text
+    assert "What the interaction stage adds beyond charge neutrality." in text
+    for model in studies["models"].values():
+        assert model["label"] in text
+
+
 def test_no_placeholders(built: dict) -> None:
     text = built["text"]
     for word in ("nan", "None", "TODO", "NaN", "Traceback", "undefined"):
@@ -134,6 +147,10 @@ def test_every_quoted_number_matches_its_file(built: dict) -> None:
             value = get_path(load_file(path), key)
             if isinstance(value, str):  # a name or a choice quoted as it stands (Quoter.t)
                 assert text == value, rec
+                checked += 1
+                continue
+            if isinstance(value, list):  # a list quoted as its items (the studies' seeds)
+                assert text == ", ".join(str(v) for v in value), rec
                 checked += 1
                 continue
             digits = len(text.split(".")[1]) if "." in text else 0
