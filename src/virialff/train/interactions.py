@@ -50,7 +50,10 @@ fine-tune from the same stage-2 model with early stopping (the weights of the ep
 lowest validation E_int MAE are kept; epoch 0 is the stage-2 model itself). The chosen weight
 has the lowest validation E_int MAE among the runs whose molecular *validation* MAE stays
 within ``max_molecular_mae_increase`` of the stage-2 model's; if no run does, the run with the
-lowest molecular validation MAE is taken and the selection file says so.
+lowest molecular validation MAE is taken and the selection file says so. While the chosen
+weight sits at an edge of the list, one more weight past that edge (by the list's ratio there)
+is tried, at most ``max_grid_extensions`` times (:func:`run_weight_grid`); the selection file
+records the grid and whether the choice ended inside it.
 """
 
 from __future__ import annotations
