@@ -123,9 +123,11 @@ def test_every_cached_conformer_passes_the_sum_rule_and_the_virial_ratio():
 #: the quadrature error of a translation on the (75, 302) grid (tests/qc/test_descriptors.py
 #: shows it shrinks on a finer grid). The error grows with the core density the grid must
 #: integrate: over the first 50 geometries with forces it reached 0.62 for molecules of
-#: H C N O F and 1.63 for those with P, S, Cl or Br (ref00229_md500k: S and Cl). The bounds
-#: keep a margin over these and stay far below one bond's force (~10-100 kcal/mol/Å).
-NET_FORCE_TOLERANCE_KCAL_MOL_ANGSTROM = {"first_row": 1.0, "heavier": 2.5}
+#: H C N O F and 1.63 for those with P, S, Cl or Br (ref00229_md500k: S and Cl); over 225
+#: (22 shards) it reached 1.03 (ref00352_md500k, a 500 K snapshot; median 0.44) and 1.92
+#: (ref00257_conf00; median 0.73). The first-row bound was 1.0 until that tail passed it. The
+#: bounds keep a margin over these and stay far below one bond's force (~10-100 kcal/mol/Å).
+NET_FORCE_TOLERANCE_KCAL_MOL_ANGSTROM = {"first_row": 1.5, "heavier": 2.5}
 HEAVIER = {15, 16, 17, 35}
 
 
