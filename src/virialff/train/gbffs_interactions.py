@@ -87,7 +87,7 @@ from virialff.train.dimer_databases import (
 )
 from virialff.train.interactions import (
     _finite,
-    interaction_weights,
+    checked_settings,
     remove_weight_files,
     run_weight_grid,
     select_weight,
@@ -438,12 +438,8 @@ def train_gbffs_interactions(
     """
     output_path, history_path, selection_path = map(Path, (output_path, history_path,
                                                            selection_path))
-    missing = [key for key in TRAINING_KEYS if key not in settings]
-    if missing:
-        raise ValueError(f"training.interactions lacks {', '.join(missing)}")
-    settings = {key: settings[key] for key in TRAINING_KEYS}
+    settings, weights = checked_settings(settings, TRAINING_KEYS)
     gbffs_settings = dict(gbffs_settings)
-    weights = interaction_weights(settings["interaction_weight"])
     dimers = load_gbffs_dimers(dimers_path)
     if dimers.split["train"].numel() == 0 or dimers.split["val"].numel() == 0:
         raise ValueError(f"{dimers_path}: the interaction stage needs training and validation "

@@ -326,6 +326,16 @@ def load_stage2_total(model_path: str | Path) -> tuple[PotentialModel, dict]:
     return model, payload
 
 
+def checked_settings(settings: Mapping, keys: tuple[str, ...]) -> tuple[dict, list[float]]:
+    """The ``keys`` of a ``training.interactions`` section (``ValueError`` naming the missing
+    ones) and its weight grid (:func:`interaction_weights`)."""
+    missing = [key for key in keys if key not in settings]
+    if missing:
+        raise ValueError(f"training.interactions lacks {', '.join(missing)}")
+    settings = {key: settings[key] for key in keys}
+    return settings, interaction_weights(settings["interaction_weight"])
+
+
 def select_weight(runs: list[dict], initial_molecular_val_mae: float, tolerance: float,
                   molecular_key: str = "val_molecular_mae_kcal_mol") -> dict:
     """The chosen run (see module docstring), with ``molecular_constraint_met`` set on each.
@@ -527,11 +537,7 @@ def train_interactions(
     """
     output_path, history_path, selection_path = map(Path, (output_path, history_path,
                                                            selection_path))
-    missing = [key for key in TRAINING_KEYS if key not in settings]
-    if missing:
-        raise ValueError(f"training.interactions lacks {', '.join(missing)}")
-    settings = {key: settings[key] for key in TRAINING_KEYS}
-    weights = interaction_weights(settings["interaction_weight"])
+    settings, weights = checked_settings(settings, TRAINING_KEYS)
     dev = _prepare_device(device)
     model, stage2 = load_stage2_total(model_path)
     if settings["intermolecular_pair_class"]:
