@@ -22,6 +22,21 @@ COMPARED: tuple[str, ...] = ("virialff", "gaff2", "gbffs")
 SIMULATED_AS: dict[str, str] = {"virialff": "total", "gaff2": "gaff2", "gbffs": "gbffs"}
 
 
+
+def _finish_parity(ax, values: list, unavailable: list[str], title: str, xlabel: str,  # noqa: ANN001
+                   ylabel: str) -> None:
+    """Identity line, title, axis labels, the RMSE legend and the methods not drawn (why)."""
+    identity_line(ax, values)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if values:
+        ax.legend(loc="upper left", fontsize=7, frameon=False, title="RMSE (kcal/mol)",
+                  title_fontsize=7)
+    if unavailable:
+        ax.text(0.97, 0.03, "\n".join(unavailable), transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=6, wrap=True)
+
 def _fmt(value) -> str:  # noqa: ANN001
     return "–" if value is None or not np.isfinite(value) else f"{value:.2f}"
 
@@ -59,16 +74,9 @@ def draw_force_field_comparison(s66_table: pd.DataFrame, s66_metrics: Mapping,
                        label=f"{method_label(method)}: {_fmt(stats.get('rmse_kcal_mol'))}"
                              f" (N = {stats.get('n', 0)})")
         all_values += list(s66_table["ccsdt_cbs"]) + list(s66_table[method])
-    identity_line(ax_s66, all_values)
-    ax_s66.set_title("(a) S66 interaction energies")
-    ax_s66.set_xlabel(r"$E_\mathrm{int}$ CCSD(T)/CBS (kcal/mol)")
-    ax_s66.set_ylabel(r"predicted $E_\mathrm{int}$ (kcal/mol)")
-    if all_values:
-        ax_s66.legend(loc="upper left", fontsize=7, frameon=False,
-                      title="RMSE (kcal/mol)", title_fontsize=7)
-    if lines:
-        ax_s66.text(0.97, 0.03, "\n".join(lines), transform=ax_s66.transAxes, ha="right",
-                    va="bottom", fontsize=6, wrap=True)
+    _finish_parity(ax_s66, all_values, lines, "(a) S66 interaction energies",
+                   r"$E_\mathrm{int}$ CCSD(T)/CBS (kcal/mol)",
+                   r"predicted $E_\mathrm{int}$ (kcal/mol)")
 
     lines, all_values = [], []
     for method in methods:
@@ -85,16 +93,8 @@ def draw_force_field_comparison(s66_table: pd.DataFrame, s66_metrics: Mapping,
                               f" (N = {entry.get('n', 0)})")
         all_values += list(rows["dft_relative_energy_kcal_mol"]) + list(
             rows["relative_energy_kcal_mol"])
-    identity_line(ax_conf, all_values)
-    ax_conf.set_title("(b) relative conformer energies")
-    ax_conf.set_xlabel(r"$E_\mathrm{rel}$ DFT (kcal/mol)")
-    ax_conf.set_ylabel(r"predicted $E_\mathrm{rel}$ (kcal/mol)")
-    if all_values:
-        ax_conf.legend(loc="upper left", fontsize=7, frameon=False,
-                       title="RMSE (kcal/mol)", title_fontsize=7)
-    if lines:
-        ax_conf.text(0.97, 0.03, "\n".join(lines), transform=ax_conf.transAxes, ha="right",
-                     va="bottom", fontsize=6, wrap=True)
+    _finish_parity(ax_conf, all_values, lines, "(b) relative conformer energies",
+                   r"$E_\mathrm{rel}$ DFT (kcal/mol)", r"predicted $E_\mathrm{rel}$ (kcal/mol)")
 
     drawn = [m for m in methods if SIMULATED_AS.get(m) in simulations]
     if not drawn:
